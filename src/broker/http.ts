@@ -1,0 +1,211 @@
+// The broker's HTTP API (documented in docs/api.md). Handlers stay thin: check, one store call,
+// JSON out, events to the streams. Every failure goes through one error mapper.
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { timingSafeEqual } from 'node:crypto';
+import { ZodError, type ZodType } from 'zod';
+import {
+  AckRequest, API_PREFIX, HookRequest, MAX_BODY_BYTES, MAX_MESSAGE_BYTES, RegisterRequest, SendRequest,
+  SummaryRequest, HUMAN_ID, type BrokerEvent, type Conflict, type HookResponse, type Message,
+} from '../protocol/wire.ts';
+import { Store, StoreError } from './store.ts';
+import { EventHub } from './events.ts';
+import { VERSION } from '../common/config.ts';
+
+export interface AppDeps {
+  store: Store;
+  hub: EventHub;
+  token: string;
+  port: () => number;
+  startedAt: string;
+  dbLabel: string;
+}
+
+export class HttpError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) { super(message); }
+}
+
+export function createApp(deps: AppDeps) {
+  const { store, hub } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  const expected = Buffer.from(deps.token);
+  let lastConflicts = '[]';
+
+  /** Tells observers when the set of conflicting files changed. */
+  const publishConflicts = (): Conflict[] => {
+    const conflicts = store.conflicts();
+    const json = JSON.stringify(conflicts);
+    if (json !== lastConflicts) {
+      lastConflicts = json;
+      hub.broadcast({ type: 'conflicts', conflicts });
+    }
+    return conflicts;
+  };
+
+  // DNS rebinding: a page on evil.example resolving to 127.0.0.1 still sends its own Host.
+  app.use((req, _res, next) => {
+    const host = (req.headers.host ?? '').toLowerCase();
+    const m = /^(127\.0\.0\.1|localhost|\[::1\])(:(\d+))?$/.exec(host);
+    if (!m) return next(new HttpError(421, 'bad_host', `Host "${host}" is not this broker: it only answers to 127.0.0.1 or localhost.`));
+    // No web page may talk to the broker: browsers always send Origin on cross-origin requests.
+    if (req.headers.origin !== undefined) {
+      return next(new HttpError(403, 'origin_forbidden', 'Requests from web pages are refused; the broker is for local tools only.'));
+    }
+    next();
+  });
+
+  app.get(`${API_PREFIX}/health`, (_req, res) => {
+    res.json({ ok: true, version: VERSION, pid: process.pid, startedAt: deps.startedAt, db: deps.dbLabel });
+  });
+
+  app.use((req, _res, next) => {
+    const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
+    const got = m ? Buffer.from(m[1]) : Buffer.alloc(0);
+    if (got.length !== expected.length || !timingSafeEqual(got, expected)) {
+      return next(new HttpError(401, 'unauthorized', 'Missing or wrong token: send "Authorization: Bearer <token>" with the token from $CLAUDE_PEERS_HOME/token.'));
+    }
+    next();
+  });
+
+  app.use((req, _res, next) => {
+    if (req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH') {
+      if (!req.is('application/json')) {
+        return next(new HttpError(415, 'unsupported_media_type', 'Send JSON with "Content-Type: application/json".'));
+      }
+    }
+    next();
+  });
+  app.use(express.json({ limit: MAX_BODY_BYTES, strict: true }));
+
+  const parse = <T>(schema: ZodType<T>, body: unknown): T => schema.parse(body ?? {});
+
+  // ---- peers -------------------------------------------------------------------------------
+
+  app.post(`${API_PREFIX}/peers`, (req, res) => {
+    const peer = store.upsertPeer({ ...parse(RegisterRequest, req.body), status: undefined });
+    hub.broadcast({ type: 'peer', peer });
+    res.json({ peer });
+  });
+
+  app.get(`${API_PREFIX}/peers`, (req, res) => {
+    res.json({ peers: store.listPeers(req.query.all === '1') });
+  });
+
+  app.get(`${API_PREFIX}/peers/:id`, (req, res) => {
+    const peer = store.peer(req.params.id);
+    if (!peer) throw new HttpError(404, 'unknown_peer', `No peer with id ${req.params.id}.`);
+    res.json({ peer });
+  });
+
+  app.post(`${API_PREFIX}/peers/:id/heartbeat`, (req, res) => {
+    res.json({ peer: store.heartbeat(req.params.id) });
+  });
+
+  app.put(`${API_PREFIX}/peers/:id/summary`, (req, res) => {
+    const peer = store.setSummary(req.params.id, parse(SummaryRequest, req.body).summary);
+    hub.broadcast({ type: 'peer', peer });
+    res.json({ peer });
+  });
+
+  app.get(`${API_PREFIX}/peers/:id/inbox`, (req, res) => {
+    const states = req.query.state === 'all' ? (['queued', 'delivered', 'read'] as const) : (['queued', 'delivered'] as const);
+    res.json({ messages: store.inbox(req.params.id, [...states]) });
+  });
+
+  app.post(`${API_PREFIX}/peers/:id/ack`, (req, res) => {
+    const { ids, state } = parse(AckRequest, req.body);
+    const changed = store.setState(req.params.id, ids, state);
+    if (changed.length) hub.broadcast({ type: 'message_state', ids: changed, toId: req.params.id, state });
+    res.json({ changed });
+  });
+
+  // ---- messages ----------------------------------------------------------------------------
+
+  app.post(`${API_PREFIX}/messages`, (req, res) => {
+    const r = parse(SendRequest, req.body);
+    if (Buffer.byteLength(r.body) > MAX_MESSAGE_BYTES) {
+      throw new HttpError(413, 'message_too_large', `The message is ${Buffer.byteLength(r.body)} bytes; the limit is ${MAX_MESSAGE_BYTES}. Shorten it, or put the details in a file and send its path.`);
+    }
+    let sender = null;
+    if (r.from && r.from !== HUMAN_ID) {
+      sender = store.peer(r.from);
+      if (!sender) throw new HttpError(404, 'unknown_peer', `Sender ${r.from} is not registered: register first (POST /v1/peers).`);
+    }
+    const messages = store.send({ sender, fromName: r.fromName, to: r.to, body: r.body, replyTo: r.replyTo });
+    hub.messages(messages);
+    res.json({ messages });
+  });
+
+  app.get(`${API_PREFIX}/messages`, (req, res) => {
+    const limit = Math.min(Number(req.query.limit) || 200, 2000);
+    const before = req.query.before ? Number(req.query.before) : undefined;
+    res.json({ messages: store.recentMessages(limit, before) });
+  });
+
+  // ---- hooks -------------------------------------------------------------------------------
+
+  app.post(`${API_PREFIX}/hooks`, (req, res) => {
+    const h = parse(HookRequest, req.body);
+    const peer = store.applyHook(h);
+    hub.broadcast({ type: 'peer', peer });
+    let messages: Message[] = [];
+    if (h.event !== 'PreToolUse' && h.event !== 'SessionEnd' && !(h.event === 'Stop' && h.stopHookActive)) {
+      messages = store.inbox(peer.id);
+    }
+    const conflicts = h.event === 'PreToolUse' && h.filePath ? store.othersOnFile(peer.id, h.filePath) : [];
+    if (h.event === 'PostToolUse' && h.filePath) publishConflicts();
+    const out: HookResponse = { peer, messages, conflicts };
+    if (h.event === 'SessionStart') out.peers = store.listPeers().filter((p) => p.id !== peer.id);
+    res.json(out);
+  });
+
+  app.get(`${API_PREFIX}/conflicts`, (_req, res) => {
+    res.json({ conflicts: store.conflicts() });
+  });
+
+  // ---- events ------------------------------------------------------------------------------
+
+  app.get(`${API_PREFIX}/events`, (req, res) => {
+    const peerId = typeof req.query.peer === 'string' ? req.query.peer : null;
+    if (peerId && !store.peer(peerId)) throw new HttpError(404, 'unknown_peer', `No peer with id ${peerId}: register first.`);
+    const send = hub.subscribe(res, peerId);
+    send({ type: 'hello', brokerPid: process.pid, version: VERSION });
+    // At-least-once: everything the peer's server has not acknowledged is sent again on connect.
+    if (peerId) for (const m of store.inbox(peerId, ['queued'])) send({ type: 'message', message: m });
+  });
+
+  app.use((req, _res, next) => next(new HttpError(404, 'not_found', `No route ${req.method} ${req.path}; see docs/api.md.`)));
+
+  // One place maps every failure to { error: { code, message } }.
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const { status, code, message } = mapError(err);
+    if (res.headersSent) { res.end(); return; }
+    res.status(status).json({ error: { code, message } });
+  });
+
+  return { app, publishConflicts };
+}
+
+function mapError(err: unknown): { status: number; code: string; message: string } {
+  if (err instanceof HttpError || err instanceof StoreError) return { status: err.status, code: err.code, message: err.message };
+  if (err instanceof ZodError) {
+    const detail = err.issues.slice(0, 5).map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
+    return { status: 400, code: 'invalid_request', message: `Invalid request: ${detail}.` };
+  }
+  const e = err as { type?: string; status?: number; message?: string };
+  if (e?.type === 'entity.too.large') return { status: 413, code: 'too_large', message: `The request body is over ${MAX_BODY_BYTES} bytes.` };
+  if (e?.type === 'entity.parse.failed') return { status: 400, code: 'bad_json', message: 'The body is not valid JSON.' };
+  if (e?.type === 'charset.unsupported' || e?.type === 'encoding.unsupported') return { status: 415, code: 'unsupported_media_type', message: String(e.message) };
+  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) return { status: e.status, code: 'bad_request', message: String(e.message) };
+  const msg = String(e?.message ?? err);
+  if (/SQLITE_BUSY|database is locked/i.test(msg)) {
+    return { status: 503, code: 'database_locked', message: 'The peers database is locked by another process; retry in a moment. If it persists, close other programs using peers.db.' };
+  }
+  if (/SQLITE_FULL|disk is full|ENOSPC/i.test(msg)) {
+    return { status: 507, code: 'disk_full', message: 'The disk holding the peers database is full; nothing was stored. Free some space and retry.' };
+  }
+  return { status: 500, code: 'internal', message: `Broker error: ${msg}` };
+}
+
+export type { BrokerEvent };

@@ -1,0 +1,50 @@
+// Schema history. Each step runs once, in its own transaction that also bumps user_version, so a
+// database from any earlier release is brought forward in place and a failed step changes nothing.
+import type { Database } from './sqlite.ts';
+
+export const MIGRATIONS: string[] = [
+  // 1: peers, messages with one delivery row per recipient, file activity.
+  `CREATE TABLE peers (
+     id TEXT PRIMARY KEY, name TEXT NOT NULL, pid INTEGER NOT NULL, pid_start TEXT, session_id TEXT,
+     cwd TEXT NOT NULL, git_root TEXT, branch TEXT, tty TEXT, terminal_id TEXT, summary TEXT, task TEXT,
+     status TEXT NOT NULL DEFAULT 'idle', channels INTEGER NOT NULL DEFAULT 0,
+     registered_at INTEGER NOT NULL, last_seen INTEGER NOT NULL, gone INTEGER NOT NULL DEFAULT 0);
+   CREATE INDEX peers_pid ON peers (pid);
+   CREATE INDEX peers_live ON peers (gone, name);
+   CREATE TABLE messages (
+     id INTEGER PRIMARY KEY AUTOINCREMENT, from_id TEXT NOT NULL, from_name TEXT NOT NULL,
+     from_kind TEXT NOT NULL, from_cwd TEXT, from_repo TEXT, body TEXT NOT NULL,
+     reply_to INTEGER REFERENCES messages (id), broadcast TEXT, sent_at INTEGER NOT NULL);
+   CREATE TABLE deliveries (
+     message_id INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE, to_id TEXT NOT NULL,
+     to_name TEXT NOT NULL, state TEXT NOT NULL, updated_at INTEGER NOT NULL,
+     PRIMARY KEY (message_id, to_id));
+   CREATE INDEX deliveries_inbox ON deliveries (to_id, state, message_id);
+   CREATE TABLE file_touches (
+     peer_id TEXT NOT NULL REFERENCES peers (id) ON DELETE CASCADE, path_key TEXT NOT NULL,
+     path TEXT NOT NULL, tool TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (peer_id, path_key));
+   CREATE INDEX file_touches_path ON file_touches (path_key, at);`,
+  // 2: named locks (git, npm-install, …) and file claims, for coordination beyond messages.
+  `CREATE TABLE locks (
+     name TEXT NOT NULL, peer_id TEXT NOT NULL REFERENCES peers (id) ON DELETE CASCADE,
+     reason TEXT, acquired_at INTEGER, expires_at INTEGER NOT NULL, queued_at INTEGER NOT NULL,
+     PRIMARY KEY (name, peer_id));
+   CREATE TABLE claims (
+     peer_id TEXT NOT NULL REFERENCES peers (id) ON DELETE CASCADE, pattern TEXT NOT NULL,
+     reason TEXT, expires_at INTEGER NOT NULL, PRIMARY KEY (peer_id, pattern));`,
+];
+
+/** Applies the steps after the database's user_version, up to `upTo` (all by default). */
+export function migrate(db: Database, steps: string[], upTo = steps.length): number {
+  const from = db.userVersion();
+  if (from > steps.length) {
+    throw new Error(`The database was written by a newer claude-peers (schema ${from}, this one knows ${steps.length}): update claude-peers, or point CLAUDE_PEERS_HOME elsewhere.`);
+  }
+  for (let v = from; v < upTo; v++) {
+    db.transaction(() => {
+      db.exec(steps[v]);
+      db.exec(`PRAGMA user_version = ${v + 1}`);
+    });
+  }
+  return db.userVersion();
+}

@@ -1,0 +1,127 @@
+// One small interface over the two SQLite drivers we can meet: better-sqlite3 (fast, native, must
+// match the running Node/Electron ABI) and Node's built-in node:sqlite (no native build, present
+// in Node >= 22.5 and recent Electron). The broker prefers the first and falls back to the second,
+// so a VS Code whose ABI we did not build for still gets a working broker on the same file.
+import { createRequire } from 'node:module';
+
+export type SqlValue = string | number | bigint | null | Uint8Array;
+export interface Statement {
+  run(...params: SqlValue[]): { changes: number; lastInsertRowid: number | bigint };
+  get<T = Record<string, SqlValue>>(...params: SqlValue[]): T | undefined;
+  all<T = Record<string, SqlValue>>(...params: SqlValue[]): T[];
+}
+export interface Database {
+  readonly driver: 'better-sqlite3' | 'node:sqlite';
+  exec(sql: string): void;
+  prepare(sql: string): Statement;
+  /** Runs fn in one transaction (BEGIN IMMEDIATE); fn must be synchronous. */
+  transaction<T>(fn: () => T): T;
+  userVersion(): number;
+  close(): void;
+}
+
+export interface OpenOptions {
+  /** Force a driver (tests, or the CLAUDE_PEERS_SQLITE env: "better-sqlite3" | "node:sqlite"). */
+  driver?: 'better-sqlite3' | 'node:sqlite';
+  /** Path of a better_sqlite3.node built for this runtime (the extension ships per-ABI builds). */
+  nativeBinding?: string;
+  busyTimeoutMs?: number;
+}
+
+const req = createRequire(__filename);
+
+export function openDatabase(path: string, opts: OpenOptions = {}): { db: Database; fallbackReason?: string } {
+  const wanted = opts.driver ?? (process.env.CLAUDE_PEERS_SQLITE as OpenOptions['driver']) ?? undefined;
+  let reason: string | undefined;
+  if (wanted !== 'node:sqlite') {
+    try {
+      return { db: openBetter(path, opts) };
+    } catch (e) {
+      if (wanted === 'better-sqlite3') throw e;
+      reason = `better-sqlite3 did not load (${firstLine(e)})`;
+    }
+  }
+  try {
+    return { db: openNodeSqlite(path, opts), fallbackReason: reason };
+  } catch (e) {
+    throw new Error(
+      `No SQLite driver could open ${path}: ${reason ?? 'better-sqlite3 not tried'}; node:sqlite: ${firstLine(e)}. ` +
+        'Reinstall claude-peers for this Node version (npm rebuild better-sqlite3), or run it with Node 22.5 or newer.',
+    );
+  }
+}
+
+function firstLine(e: unknown): string {
+  return String((e as Error)?.message ?? e).split('\n')[0];
+}
+
+function pragmas(db: { exec(sql: string): void }, busy: number): void {
+  db.exec(`PRAGMA busy_timeout = ${busy}`);
+  db.exec('PRAGMA journal_mode = WAL');
+  // NORMAL in WAL mode: a commit survives a crash of this process (kill -9); only a power loss can
+  // take back the last commits. That is the durability a local relay needs, at a fraction of FULL.
+  db.exec('PRAGMA synchronous = NORMAL');
+  db.exec('PRAGMA foreign_keys = ON');
+}
+
+function openBetter(path: string, opts: OpenOptions): Database {
+  const BetterSqlite = req('better-sqlite3');
+  const raw = new BetterSqlite(path, opts.nativeBinding ? { nativeBinding: opts.nativeBinding } : {});
+  pragmas(raw, opts.busyTimeoutMs ?? 5000);
+  const cache = new Map<string, Statement>();
+  return {
+    driver: 'better-sqlite3',
+    exec: (sql) => raw.exec(sql),
+    prepare(sql) {
+      let s = cache.get(sql);
+      if (!s) { s = raw.prepare(sql) as Statement; cache.set(sql, s); }
+      return s;
+    },
+    transaction: <T>(fn: () => T): T => raw.transaction(fn).immediate(),
+    userVersion: () => raw.pragma('user_version', { simple: true }) as number,
+    close: () => raw.close(),
+  };
+}
+
+function openNodeSqlite(path: string, opts: OpenOptions): Database {
+  // Loaded lazily: importing node:sqlite prints an ExperimentalWarning on some Node versions.
+  const { DatabaseSync } = req('node:sqlite');
+  const raw = new DatabaseSync(path);
+  pragmas(raw, opts.busyTimeoutMs ?? 5000);
+  const cache = new Map<string, Statement>();
+  let depth = 0;
+  return {
+    driver: 'node:sqlite',
+    exec: (sql) => raw.exec(sql),
+    prepare(sql) {
+      let s = cache.get(sql);
+      if (!s) {
+        const st = raw.prepare(sql);
+        s = {
+          run: (...p) => st.run(...p),
+          get: (...p) => st.get(...p),
+          all: (...p) => st.all(...p),
+        } as Statement;
+        cache.set(sql, s);
+      }
+      return s;
+    },
+    transaction<T>(fn: () => T): T {
+      if (depth > 0) return fn();
+      raw.exec('BEGIN IMMEDIATE');
+      depth++;
+      try {
+        const out = fn();
+        raw.exec('COMMIT');
+        return out;
+      } catch (e) {
+        raw.exec('ROLLBACK');
+        throw e;
+      } finally {
+        depth--;
+      }
+    },
+    userVersion: () => Number((raw.prepare('PRAGMA user_version').get() as { user_version: number }).user_version),
+    close: () => raw.close(),
+  };
+}

@@ -1,0 +1,345 @@
+// The registry: peers, messages and their deliveries, file activity. Synchronous SQLite calls,
+// every write in one transaction, statements prepared once (the driver adapter caches them).
+import { randomBytes } from 'node:crypto';
+import type { Database } from './sqlite.ts';
+import { pickName } from './names.ts';
+import { MIGRATIONS, migrate } from './migrations.ts';
+import {
+  HUMAN_ID, type Conflict, type DeliveryState, type FileTouch, type HookRequest, type Message,
+  type Peer, type PeerStatus, type RegisterRequest, type Scope,
+} from '../protocol/wire.ts';
+
+/** An error the HTTP layer turns into a 4xx with this code and message. */
+export class StoreError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) { super(message); }
+}
+
+interface PeerRow {
+  id: string; name: string; pid: number; pid_start: string | null; session_id: string | null;
+  cwd: string; git_root: string | null; branch: string | null; tty: string | null;
+  terminal_id: string | null; summary: string | null; task: string | null; status: string;
+  channels: number; registered_at: number; last_seen: number; gone: number;
+}
+interface MessageRow {
+  id: number; from_id: string; from_name: string; from_kind: string; from_cwd: string | null;
+  from_repo: string | null; body: string; reply_to: number | null; broadcast: string | null;
+  sent_at: number; to_id: string; to_name: string; state: string;
+}
+
+const FILES_PER_PEER = 20;
+const iso = (ms: number) => new Date(ms).toISOString();
+const caseInsensitiveFs = process.platform === 'win32' || process.platform === 'darwin';
+/** The key two paths share when they name the same file on this OS. */
+export const pathKey = (p: string) => (caseInsensitiveFs ? p.toLowerCase() : p);
+
+export interface StoreOptions {
+  /** How long a peer may go without a heartbeat before it counts as gone. */
+  ttlMs: number;
+  /** Two peers' edits of one file count as a conflict when both fall within this window. */
+  conflictWindowMs: number;
+  now?: () => number;
+}
+
+export class Store {
+  private readonly now: () => number;
+
+  constructor(readonly db: Database, readonly opts: StoreOptions) {
+    this.now = opts.now ?? Date.now;
+    migrate(db, MIGRATIONS);
+  }
+
+  // ---- peers -------------------------------------------------------------------------------
+
+  /**
+   * Creates or refreshes the peer of a Claude Code process. The claude pid (with its start time
+   * where the OS gives it) is the key: the MCP server and every hook of one session share it, and
+   * it survives /clear, MCP restarts and broker restarts, so the peer keeps its id, name and inbox.
+   */
+  upsertPeer(r: RegisterRequest & { status?: PeerStatus }): Peer {
+    return this.db.transaction(() => {
+      const now = this.now();
+      const row = this.findRowByPid(r.pid, r.pidStart ?? null);
+      if (row) {
+        this.db.prepare(
+          `UPDATE peers SET pid_start = COALESCE(?, pid_start), session_id = COALESCE(?, session_id), cwd = ?,
+             git_root = ?, branch = ?, tty = COALESCE(?, tty), terminal_id = COALESCE(?, terminal_id),
+             channels = COALESCE(?, channels), status = ?, last_seen = ?, gone = 0 WHERE id = ?`,
+        ).run(
+          r.pidStart ?? null, r.sessionId ?? null, r.cwd, r.gitRoot ?? null, r.branch ?? null, r.tty ?? null,
+          r.terminalId ?? null, r.channels === undefined ? null : Number(r.channels),
+          r.status ?? (row.gone ? 'idle' : row.status), now, row.id,
+        );
+        // A peer coming back may collide with a name handed out while it was gone.
+        if (row.gone && this.liveNames(row.id).has(row.name)) {
+          this.db.prepare('UPDATE peers SET name = ? WHERE id = ?').run(pickName(this.liveNames(row.id), r.preferredName), row.id);
+        }
+        return this.peer(row.id)!;
+      }
+      const id = `p_${randomBytes(6).toString('hex')}`;
+      const name = pickName(this.liveNames(null), r.preferredName);
+      this.db.prepare(
+        `INSERT INTO peers (id, name, pid, pid_start, session_id, cwd, git_root, branch, tty, terminal_id,
+           summary, task, status, channels, registered_at, last_seen, gone)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?, ?, ?, 0)`,
+      ).run(
+        id, name, r.pid, r.pidStart ?? null, r.sessionId ?? null, r.cwd, r.gitRoot ?? null, r.branch ?? null,
+        r.tty ?? null, r.terminalId ?? null, r.status ?? 'idle', Number(r.channels ?? false), now, now,
+      );
+      return this.peer(id)!;
+    });
+  }
+
+  heartbeat(id: string): Peer {
+    const res = this.db.prepare('UPDATE peers SET last_seen = ?, gone = 0 WHERE id = ?').run(this.now(), id);
+    if (!res.changes) throw new StoreError(404, 'unknown_peer', `No peer with id ${id}: register again (POST /v1/peers).`);
+    return this.peer(id)!;
+  }
+
+  setSummary(id: string, summary: string): Peer {
+    this.mustPeer(id);
+    this.db.prepare('UPDATE peers SET summary = ?, last_seen = ? WHERE id = ?').run(summary.trim() || null, this.now(), id);
+    return this.peer(id)!;
+  }
+
+  peer(id: string): Peer | null {
+    const row = this.db.prepare('SELECT * FROM peers WHERE id = ?').get<PeerRow>(id);
+    return row ? this.toPeers([row])[0] : null;
+  }
+
+  /** Live peers (or every known one), oldest first. */
+  listPeers(includeGone = false): Peer[] {
+    const rows = this.db.prepare(
+      includeGone ? 'SELECT * FROM peers ORDER BY registered_at' : 'SELECT * FROM peers WHERE gone = 0 ORDER BY registered_at',
+    ).all<PeerRow>();
+    return this.toPeers(rows);
+  }
+
+  /**
+   * Marks as gone every live peer whose heartbeat is older than the TTL or whose claude process
+   * has exited, and returns them. `alive` is injected so tests can simulate process deaths.
+   */
+  sweep(alive: (pid: number) => boolean, connected: (peerId: string) => boolean): Peer[] {
+    const cutoff = this.now() - this.opts.ttlMs;
+    const live = this.db.prepare('SELECT * FROM peers WHERE gone = 0').all<PeerRow>();
+    const dead = live.filter((r) => !alive(r.pid) || (r.last_seen < cutoff && !connected(r.id)));
+    if (!dead.length) return [];
+    this.db.transaction(() => {
+      for (const r of dead) this.db.prepare("UPDATE peers SET gone = 1, status = 'gone' WHERE id = ?").run(r.id);
+    });
+    return dead.map((r) => this.peer(r.id)!);
+  }
+
+  private findRowByPid(pid: number, pidStart: string | null): PeerRow | undefined {
+    const rows = this.db.prepare('SELECT * FROM peers WHERE pid = ? ORDER BY last_seen DESC').all<PeerRow>(pid);
+    return rows.find((r) => !pidStart || !r.pid_start || r.pid_start === pidStart);
+  }
+
+  private liveNames(except: string | null): Set<string> {
+    const rows = this.db.prepare('SELECT id, name FROM peers WHERE gone = 0').all<{ id: string; name: string }>();
+    return new Set(rows.filter((r) => r.id !== except).map((r) => r.name));
+  }
+
+  private mustPeer(id: string): PeerRow {
+    const row = this.db.prepare('SELECT * FROM peers WHERE id = ?').get<PeerRow>(id);
+    if (!row) throw new StoreError(404, 'unknown_peer', `No peer with id ${id}: register again (POST /v1/peers).`);
+    return row;
+  }
+
+  private toPeers(rows: PeerRow[]): Peer[] {
+    if (!rows.length) return [];
+    const files = new Map<string, FileTouch[]>();
+    const touchRows = this.db.prepare(
+      `SELECT peer_id, path, tool, at FROM (
+         SELECT peer_id, path, tool, at, ROW_NUMBER() OVER (PARTITION BY peer_id ORDER BY at DESC) AS rn
+         FROM file_touches ${rows.length === 1 ? 'WHERE peer_id = ?' : ''}) WHERE rn <= ${FILES_PER_PEER}
+       ORDER BY at DESC`,
+    ).all<{ peer_id: string; path: string; tool: string; at: number }>(...(rows.length === 1 ? [rows[0].id] : []));
+    for (const t of touchRows) {
+      let list = files.get(t.peer_id);
+      if (!list) files.set(t.peer_id, (list = []));
+      list.push({ path: t.path, tool: t.tool, at: iso(t.at) });
+    }
+    return rows.map((r) => ({
+      id: r.id, name: r.name, pid: r.pid, sessionId: r.session_id, cwd: r.cwd, gitRoot: r.git_root,
+      branch: r.branch, tty: r.tty, summary: r.summary, task: r.task,
+      status: (r.gone ? 'gone' : r.status) as PeerStatus, terminalId: r.terminal_id, channels: !!r.channels,
+      files: files.get(r.id) ?? [], registeredAt: iso(r.registered_at), lastSeen: iso(r.last_seen),
+    }));
+  }
+
+  // ---- messages ----------------------------------------------------------------------------
+
+  /**
+   * Resolves `to` (peer id, peer name, "human", or a broadcast scope relative to the sender; a
+   * human may also use "under:<dir>" for every peer working below a folder).
+   */
+  resolveRecipients(to: string, sender: Peer | null): { peers: { id: string; name: string }[]; broadcast: Scope | null } {
+    const t = to.trim();
+    if (t.toLowerCase() === HUMAN_ID) return { peers: [{ id: HUMAN_ID, name: HUMAN_ID }], broadcast: null };
+    const scope = t === 'machine' || t === 'directory' || t === 'repo' ? (t as Scope) : null;
+    if (scope || t.startsWith('under:')) {
+      const live = this.listPeers().filter((p) => p.id !== sender?.id);
+      let targets: Peer[];
+      if (scope === 'machine') targets = live;
+      else if (scope) {
+        if (!sender) throw new StoreError(400, 'bad_scope', `Scope "${scope}" is relative to the sender; a human sender must use "machine" or "under:<folder>".`);
+        targets = scope === 'directory'
+          ? live.filter((p) => p.cwd === sender.cwd)
+          : live.filter((p) => (p.gitRoot ?? p.cwd) === (sender.gitRoot ?? sender.cwd));
+      } else {
+        const dir = t.slice('under:'.length).replace(/[\\/]+$/, '');
+        targets = live.filter((p) => p.cwd === dir || p.cwd.startsWith(dir + '/') || p.cwd.startsWith(dir + '\\'));
+      }
+      return { peers: targets.map((p) => ({ id: p.id, name: p.name })), broadcast: scope ?? 'directory' };
+    }
+    const byId = this.db.prepare('SELECT id, name FROM peers WHERE id = ?').get<{ id: string; name: string }>(t);
+    if (byId) return { peers: [byId], broadcast: null };
+    // Names are unique among live peers; a gone peer's name still reaches it if nobody took it.
+    const byName = this.db.prepare('SELECT id, name FROM peers WHERE name = ? ORDER BY gone ASC, last_seen DESC LIMIT 1')
+      .get<{ id: string; name: string }>(t.toLowerCase());
+    if (byName) return { peers: [byName], broadcast: null };
+    const names = this.listPeers().map((p) => p.name).join(', ') || 'none';
+    throw new StoreError(404, 'unknown_recipient', `No peer called "${t}". Live peers: ${names}. Use list_peers to see them, or "machine" / "directory" / "repo" to broadcast.`);
+  }
+
+  /** Stores one message and one delivery per recipient, atomically; returns them as delivered rows. */
+  send(args: { sender: Peer | null; fromName?: string | null; to: string; body: string; replyTo?: number | null }): Message[] {
+    return this.db.transaction(() => {
+      const { sender } = args;
+      const { peers, broadcast } = this.resolveRecipients(args.to, sender);
+      if (!peers.length) {
+        throw new StoreError(404, 'no_recipients', `Nobody else is in scope "${args.to}" right now, so nothing was sent. list_peers shows who is around.`);
+      }
+      if (args.replyTo != null && !this.db.prepare('SELECT 1 FROM messages WHERE id = ?').get(args.replyTo)) {
+        throw new StoreError(404, 'unknown_message', `reply_to ${args.replyTo} names no message; check the id in check_messages.`);
+      }
+      const now = this.now();
+      const fromName = sender?.name ?? (args.fromName?.trim() || HUMAN_ID);
+      const res = this.db.prepare(
+        `INSERT INTO messages (from_id, from_name, from_kind, from_cwd, from_repo, body, reply_to, broadcast, sent_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        sender?.id ?? HUMAN_ID, fromName, sender ? 'peer' : 'human', sender?.cwd ?? null, sender?.gitRoot ?? null,
+        args.body, args.replyTo ?? null, broadcast, now,
+      );
+      const id = Number(res.lastInsertRowid);
+      const ins = this.db.prepare("INSERT INTO deliveries (message_id, to_id, to_name, state, updated_at) VALUES (?, ?, ?, 'queued', ?)");
+      for (const p of peers) ins.run(id, p.id, p.name, now);
+      if (sender) this.db.prepare('UPDATE peers SET last_seen = ? WHERE id = ?').run(now, sender.id);
+      return this.messagesById(id);
+    });
+  }
+
+  /** Messages addressed to a recipient in the given states, oldest first. */
+  inbox(toId: string, states: DeliveryState[] = ['queued', 'delivered'], limit = 500): Message[] {
+    const rows = this.db.prepare(
+      `SELECT m.*, d.to_id, d.to_name, d.state FROM deliveries d JOIN messages m ON m.id = d.message_id
+       WHERE d.to_id = ? AND d.state IN (${states.map(() => '?').join(',')}) ORDER BY m.id LIMIT ?`,
+    ).all<MessageRow>(toId, ...states, limit);
+    return rows.map(toMessage);
+  }
+
+  /** Recent messages of every recipient (for the panel), newest last. */
+  recentMessages(limit = 200, beforeId?: number): Message[] {
+    const rows = this.db.prepare(
+      `SELECT * FROM (SELECT m.*, d.to_id, d.to_name, d.state FROM deliveries d JOIN messages m ON m.id = d.message_id
+       WHERE m.id < ? ORDER BY m.id DESC, d.to_id LIMIT ?) ORDER BY id, to_id`,
+    ).all<MessageRow>(beforeId ?? Number.MAX_SAFE_INTEGER, limit);
+    return rows.map(toMessage);
+  }
+
+  /**
+   * Moves deliveries forward (queued → delivered → read; never back). Returns the ids that changed.
+   */
+  setState(toId: string, ids: number[], state: 'delivered' | 'read'): number[] {
+    if (!ids.length) return [];
+    const from = state === 'delivered' ? ['queued'] : ['queued', 'delivered'];
+    return this.db.transaction(() => {
+      const changed: number[] = [];
+      const upd = this.db.prepare(
+        `UPDATE deliveries SET state = ?, updated_at = ? WHERE message_id = ? AND to_id = ? AND state IN (${from.map(() => '?').join(',')})`,
+      );
+      const now = this.now();
+      for (const id of ids) if (upd.run(state, now, id, toId, ...from).changes) changed.push(id);
+      return changed;
+    });
+  }
+
+  private messagesById(id: number): Message[] {
+    return this.db.prepare(
+      `SELECT m.*, d.to_id, d.to_name, d.state FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE m.id = ? ORDER BY d.to_id`,
+    ).all<MessageRow>(id).map(toMessage);
+  }
+
+  // ---- hooks and files ---------------------------------------------------------------------
+
+  /** Applies what one Claude Code hook event tells about its session. */
+  applyHook(h: HookRequest): Peer {
+    return this.db.transaction(() => {
+      const status: PeerStatus | undefined =
+        h.event === 'Stop' ? 'idle' : h.event === 'UserPromptSubmit' || h.event === 'PreToolUse' || h.event === 'PostToolUse' ? 'working' : undefined;
+      const peer = this.upsertPeer({
+        pid: h.pid, pidStart: h.pidStart, sessionId: h.sessionId, cwd: h.cwd, gitRoot: h.gitRoot,
+        branch: h.branch, terminalId: h.terminalId, status,
+      });
+      if (h.event === 'UserPromptSubmit' && h.prompt && !isChannelPrompt(h.prompt)) {
+        const task = h.prompt.split('\n').map((l) => l.trim()).find(Boolean)?.slice(0, 200) ?? null;
+        if (task) this.db.prepare('UPDATE peers SET task = ? WHERE id = ?').run(task, peer.id);
+      }
+      if (h.event === 'SessionEnd') this.db.prepare("UPDATE peers SET gone = 1, status = 'gone' WHERE id = ?").run(peer.id);
+      if (h.event === 'PostToolUse' && h.filePath) this.touchFile(peer.id, h.filePath, h.toolName ?? 'Edit');
+      if (h.seenIds?.length) this.setState(peer.id, h.seenIds, 'read');
+      return this.peer(peer.id)!;
+    });
+  }
+
+  touchFile(peerId: string, path: string, tool: string): void {
+    this.db.prepare(
+      `INSERT INTO file_touches (peer_id, path_key, path, tool, at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (peer_id, path_key) DO UPDATE SET path = excluded.path, tool = excluded.tool, at = excluded.at`,
+    ).run(peerId, pathKey(path), path, tool, this.now());
+  }
+
+  /** Every file two or more live peers edited within the conflict window. */
+  conflicts(): Conflict[] {
+    const since = this.now() - this.opts.conflictWindowMs;
+    const rows = this.db.prepare(
+      `SELECT f.path_key, f.path, f.at, p.id, p.name FROM file_touches f JOIN peers p ON p.id = f.peer_id
+       WHERE p.gone = 0 AND f.at >= ? AND f.path_key IN (
+         SELECT f2.path_key FROM file_touches f2 JOIN peers p2 ON p2.id = f2.peer_id
+         WHERE p2.gone = 0 AND f2.at >= ? GROUP BY f2.path_key HAVING COUNT(*) > 1)
+       ORDER BY f.path_key, f.at DESC`,
+    ).all<{ path_key: string; path: string; at: number; id: string; name: string }>(since, since);
+    const byKey = new Map<string, Conflict>();
+    for (const r of rows) {
+      let c = byKey.get(r.path_key);
+      if (!c) byKey.set(r.path_key, (c = { path: r.path, peers: [] }));
+      c.peers.push({ id: r.id, name: r.name, at: iso(r.at), how: 'edit' });
+    }
+    return [...byKey.values()];
+  }
+
+  /** Other live peers that edited this file within the window (for the PreToolUse warning). */
+  othersOnFile(peerId: string, path: string): Conflict[] {
+    const since = this.now() - this.opts.conflictWindowMs;
+    const rows = this.db.prepare(
+      `SELECT f.path, f.at, p.id, p.name FROM file_touches f JOIN peers p ON p.id = f.peer_id
+       WHERE f.path_key = ? AND p.gone = 0 AND p.id != ? AND f.at >= ? ORDER BY f.at DESC`,
+    ).all<{ path: string; at: number; id: string; name: string }>(pathKey(path), peerId, since);
+    if (!rows.length) return [];
+    return [{ path, peers: rows.map((r) => ({ id: r.id, name: r.name, at: iso(r.at), how: 'edit' as const })) }];
+  }
+}
+
+/** True for a turn that a channel push started rather than the user's typing. */
+function isChannelPrompt(prompt: string): boolean {
+  return /^\s*<channel\s+source="claude-peers"/.test(prompt);
+}
+
+function toMessage(r: MessageRow): Message {
+  return {
+    id: r.id, fromId: r.from_id, fromName: r.from_name, fromKind: r.from_kind as Message['fromKind'],
+    fromCwd: r.from_cwd, fromRepo: r.from_repo, toId: r.to_id, toName: r.to_name, body: r.body,
+    replyTo: r.reply_to, broadcast: r.broadcast as Scope | null, sentAt: iso(r.sent_at), state: r.state as DeliveryState,
+  };
+}

@@ -1,0 +1,162 @@
+// The human-facing subcommands of `claude-peers`.
+import { loadConfig, readToken, VERSION, type PeersConfig } from '../common/config.ts';
+import { BrokerClient, BrokerError } from '../client/broker-client.ts';
+import { startBroker, PortInUseError } from '../broker/broker.ts';
+import { hookSettings, shellQuote } from '../hooks/settings.ts';
+import type { Health, InboxResponse, Message, PeersResponse, SendResponse } from '../protocol/wire.ts';
+import { HUMAN_ID } from '../protocol/wire.ts';
+
+type Flags = Record<string, string | true>;
+
+export async function runCommand(cmd: string, args: string[], flags: Flags): Promise<number> {
+  const cfg = loadConfig();
+  switch (cmd) {
+    case 'broker': return runBroker(cfg, flags);
+    case 'status': return status(cfg, flags);
+    case 'peers': return peers(cfg, flags);
+    case 'send': return send(cfg, args, flags);
+    case 'inbox': return inbox(cfg, flags);
+    case 'setup-claude': return setupClaude();
+    default: return 2;
+  }
+}
+
+const stamp = () => new Date().toISOString();
+
+async function runBroker(cfg: PeersConfig, flags: Flags): Promise<number> {
+  let port = cfg.port;
+  if (typeof flags.port === 'string') {
+    port = Number(flags.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      console.error(`claude-peers: --port ${flags.port} is not a port number (1-65535).`);
+      return 2;
+    }
+  }
+  try {
+    const broker = await startBroker({ config: cfg, port, log: (l) => console.error(`${stamp()} ${l}`) });
+    const stop = (sig: string) => {
+      console.error(`${stamp()} ${sig}: stopping`);
+      void broker.close().then(() => process.exit(0));
+      setTimeout(() => process.exit(0), 3000).unref();
+    };
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    return -1;
+  } catch (e) {
+    if (e instanceof PortInUseError) {
+      const h = await new BrokerClient({ port, token: null }).health();
+      if (h) {
+        console.error(`claude-peers: a broker (version ${h.version}, pid ${h.pid}) is already running on 127.0.0.1:${port}; nothing to do.`);
+        return 0;
+      }
+      console.error(`claude-peers: port ${port} on 127.0.0.1 is taken by another program. Pick a free one with --port N or CLAUDE_PEERS_PORT (and set the same in every terminal).`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+async function connect(cfg: PeersConfig): Promise<BrokerClient | null> {
+  const client = BrokerClient.fromConfig(cfg);
+  if (!(await client.health())) {
+    console.error(`claude-peers: no broker answers on 127.0.0.1:${cfg.port}. Start one with "claude-peers broker", or open VS Code with the Claude Peers extension.`);
+    return null;
+  }
+  client.token = readToken(cfg);
+  return client;
+}
+
+async function status(cfg: PeersConfig, flags: Flags): Promise<number> {
+  const client = BrokerClient.fromConfig(cfg);
+  const h: Health | null = await client.health();
+  if (!h) {
+    if (flags.json) console.log(JSON.stringify({ running: false, port: cfg.port }));
+    else console.log(`No broker running on 127.0.0.1:${cfg.port} (claude-peers ${VERSION}, home ${cfg.home}).`);
+    return 1;
+  }
+  client.token = readToken(cfg);
+  const { peers } = await client.get<PeersResponse>('/peers');
+  if (flags.json) console.log(JSON.stringify({ running: true, port: cfg.port, ...h, peers: peers.length }));
+  else console.log(`Broker ${h.version} running on 127.0.0.1:${cfg.port} (pid ${h.pid}, since ${h.startedAt}); ${h.db}; ${peers.length} live peer(s).`);
+  client.close();
+  return 0;
+}
+
+async function peers(cfg: PeersConfig, flags: Flags): Promise<number> {
+  const client = await connect(cfg);
+  if (!client) return 1;
+  const { peers: list } = await client.get<PeersResponse>(`/peers${flags.all ? '?all=1' : ''}`);
+  client.close();
+  if (flags.json) { console.log(JSON.stringify(list, null, 2)); return 0; }
+  if (!list.length) { console.log('No peers. Start claude in a terminal with claude-peers set up (claude-peers setup-claude).'); return 0; }
+  for (const p of list) {
+    console.log(`${p.name.padEnd(20)} ${p.status.padEnd(8)} ${p.id}  pid ${p.pid}  ${p.cwd}${p.branch ? ` (${p.branch})` : ''}`);
+    const what = p.summary ?? p.task;
+    if (what) console.log(`${''.padEnd(21)}${what}`);
+    if (p.files.length) console.log(`${''.padEnd(21)}files: ${p.files.slice(0, 5).map((f) => f.path).join(', ')}`);
+  }
+  return 0;
+}
+
+async function send(cfg: PeersConfig, args: string[], flags: Flags): Promise<number> {
+  const [to, ...words] = args;
+  const body = words.join(' ').trim();
+  if (!to || !body) { console.error('Usage: claude-peers send <peer> <text...> [--reply-to N]'); return 2; }
+  const replyTo = typeof flags['reply-to'] === 'string' ? Number(flags['reply-to']) : null;
+  const client = await connect(cfg);
+  if (!client) return 1;
+  try {
+    const { messages } = await client.post<SendResponse>('/messages', { to, body, replyTo, fromName: 'human (terminal)' });
+    console.log(`Sent message #${messages[0].id} to ${messages.map((m) => m.toName).join(', ')}. Answers: claude-peers inbox`);
+    return 0;
+  } catch (e) {
+    console.error(`claude-peers: ${e instanceof BrokerError ? e.message : (e as Error).message}`);
+    return 1;
+  } finally {
+    client.close();
+  }
+}
+
+function printMessage(m: Message): void {
+  console.log(`#${m.id} ${m.sentAt} from ${m.fromName}${m.replyTo ? ` (reply to #${m.replyTo})` : ''}:\n  ${m.body.replace(/\n/g, '\n  ')}`);
+}
+
+async function inbox(cfg: PeersConfig, flags: Flags): Promise<number> {
+  const client = await connect(cfg);
+  if (!client) return 1;
+  const { messages } = await client.get<InboxResponse>(`/peers/${HUMAN_ID}/inbox?state=all`);
+  if (flags.json && !flags.follow) { console.log(JSON.stringify(messages, null, 2)); return 0; }
+  for (const m of messages) printMessage(m);
+  if (messages.length) await client.post(`/peers/${HUMAN_ID}/ack`, { ids: messages.map((m) => m.id), state: 'read' });
+  if (!flags.follow) {
+    if (!messages.length) console.log('No messages for the human yet.');
+    client.close();
+    return 0;
+  }
+  client.subscribe(null, (e) => {
+    if (e.type === 'message' && e.message.toId === HUMAN_ID) {
+      printMessage(e.message);
+      void client.post(`/peers/${HUMAN_ID}/ack`, { ids: [e.message.id], state: 'read' }).catch(() => {});
+    }
+  });
+  return -1;
+}
+
+function setupClaude(): number {
+  const node = process.execPath;
+  const cli = __filename;
+  const mcp = JSON.stringify({ type: 'stdio', command: node, args: [cli, 'mcp'] });
+  const hooks = hookSettings((ev) => `${shellQuote(node)} ${shellQuote(cli)} hook ${ev}`);
+  console.log(`# 1. Add the claude-peers MCP server for every project (user scope):
+claude mcp add-json -s user claude-peers ${shellQuote(mcp)}
+
+# 2. Add these hooks to ~/.claude/settings.json (merge the "hooks" key), or save them to a file
+#    and start claude with --settings <file>:
+${JSON.stringify(hooks, null, 2)}
+
+# 3. Optional, real-time push (research preview; Claude Code asks to confirm at every start):
+#    claude --dangerously-load-development-channels server:claude-peers
+#
+# Nothing was written: these lines are for you to review and run.`);
+  return 0;
+}

@@ -1,0 +1,105 @@
+// `claude-peers`: one entry for the standalone broker, the MCP server, the hooks and the human's
+// commands. Subcommands load their modules lazily so a hook call stays fast.
+import { VERSION } from '../common/config.ts';
+
+const HELP: Record<string, string> = {
+  '': `claude-peers ${VERSION}: let Claude Code sessions on this machine find and message each other.
+
+Usage: claude-peers <command> [options]
+
+Commands:
+  broker [--port N]        run the broker in the foreground (Ctrl-C stops it)
+  mcp                      the stdio MCP server Claude Code starts for each session
+  hook <event>             the Claude Code hook entry (reads the hook JSON on stdin)
+  status                   is a broker running, where, with how many peers
+  peers [--all] [--json]   list live peers (--all: also gone ones)
+  send <peer> <text...>    send a message as the human (--reply-to N to answer one)
+  inbox [--follow]         messages sent to the human (--follow: wait for new ones)
+  setup-claude             print how to add claude-peers to Claude Code outside VS Code
+
+Environment: CLAUDE_PEERS_PORT (default 7899), CLAUDE_PEERS_HOME (default ~/.claude-peers).
+Run "claude-peers <command> --help" for details.`,
+  broker: `Usage: claude-peers broker [--port N]
+
+Runs the broker in the foreground on 127.0.0.1 (default port 7899 or $CLAUDE_PEERS_PORT).
+Data lives in $CLAUDE_PEERS_HOME (default ~/.claude-peers): peers.db, token, logs.
+Stops cleanly on Ctrl-C / SIGTERM.`,
+  mcp: `Usage: claude-peers mcp
+
+The stdio MCP server that Claude Code starts for one session. Not for humans: add it with
+"claude-peers setup-claude". Starts a background broker when none answers (CLAUDE_PEERS_AUTOSTART=0 disables).`,
+  hook: `Usage: claude-peers hook <event>
+
+The Claude Code hook entry: reads the hook JSON on stdin and prints the hook's answer.
+Events: SessionStart, UserPromptSubmit, PreToolUse, PostToolUse, Stop, SessionEnd.
+Never fails a session: exits 0 silently when the broker is down.`,
+  status: `Usage: claude-peers status [--json]
+
+Says whether a broker answers, its version, port, database and the number of live peers.`,
+  peers: `Usage: claude-peers peers [--all] [--json]
+
+Lists live peers (--all includes gone ones).`,
+  send: `Usage: claude-peers send <peer> <text...> [--reply-to N]
+
+Sends a message from you (the human) to a peer (name or id), or to "machine" for everyone.
+The peer can answer with send_message to "human"; read answers with "claude-peers inbox".`,
+  inbox: `Usage: claude-peers inbox [--follow] [--json]
+
+Shows the messages peers sent to the human. --follow keeps waiting for new ones.`,
+  'setup-claude': `Usage: claude-peers setup-claude
+
+Prints (never writes) the "claude mcp add" line and the hooks JSON that put a Claude Code session
+outside VS Code on the peer network.`,
+};
+
+export function parseArgs(argv: string[]): { positional: string[]; flags: Record<string, string | true> } {
+  const positional: string[] = [];
+  const flags: Record<string, string | true> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') { positional.push(...argv.slice(i + 1)); break; }
+    if (a.startsWith('--')) {
+      const [k, v] = a.slice(2).split('=', 2);
+      if (v !== undefined) flags[k] = v;
+      else if (['port', 'reply-to'].includes(k) && i + 1 < argv.length) flags[k] = argv[++i];
+      else flags[k] = true;
+    } else if (a === '-h') flags.help = true;
+    else positional.push(a);
+  }
+  return { positional, flags };
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') { console.log(HELP['']); return 0; }
+  if (cmd === '--version' || cmd === '-v') { console.log(VERSION); return 0; }
+  if (!(cmd in HELP)) {
+    console.error(`claude-peers: unknown command "${cmd}". Run "claude-peers --help" for the list.`);
+    return 2;
+  }
+  const { positional, flags } = parseArgs(rest);
+  if (flags.help) { console.log(HELP[cmd]); return 0; }
+  switch (cmd) {
+    case 'mcp': {
+      const { runMcpServer } = await import('../mcp/server.ts');
+      await runMcpServer();
+      return -1; // keeps running
+    }
+    case 'hook': {
+      const { runHook } = await import('../hooks/run-hook.ts');
+      return runHook(positional[0] ?? '');
+    }
+    default: {
+      const { runCommand } = await import('./commands.ts');
+      return runCommand(cmd, positional, flags);
+    }
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { if (code >= 0) process.exitCode = code; },
+  (e) => {
+    console.error(`claude-peers: ${(e as Error)?.message ?? e}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,126 @@
+// This session's membership of the network: registration, heartbeats, and the event stream that
+// brings its messages. Survives broker restarts (re-registers; the pid keeps the same peer) and
+// dedupes re-sent messages, so each one is pushed to the model once.
+import { BrokerClient, BrokerError } from '../client/broker-client.ts';
+import type { PeersConfig } from '../common/config.ts';
+import type { SessionIdentity } from '../common/identity.ts';
+import type { Message, Peer, RegisterResponse } from '../protocol/wire.ts';
+
+export interface PeerSessionOptions {
+  config: PeersConfig;
+  identity: () => SessionIdentity;
+  client: BrokerClient;
+  channels: boolean;
+  heartbeatMs: number;
+  onMessage: (m: Message) => void | Promise<void>;
+  log: (line: string) => void;
+}
+
+export class PeerSession {
+  peer: Peer | null = null;
+  private stream: { close(): void } | null = null;
+  private heartbeat: NodeJS.Timeout | null = null;
+  private readonly seen = new Set<number>();
+  private registering: Promise<Peer | null> | null = null;
+  private closed = false;
+
+  constructor(private readonly o: PeerSessionOptions) {}
+
+  get client(): BrokerClient { return this.o.client; }
+
+  async start(): Promise<void> {
+    await this.register();
+    this.heartbeat = setInterval(() => void this.beat(), this.o.heartbeatMs);
+    this.heartbeat.unref();
+    this.openStream();
+  }
+
+  /** Registers (or re-registers) this session; concurrent callers share one attempt. */
+  register(): Promise<Peer | null> {
+    this.registering ??= (async () => {
+      try {
+        this.o.client.refreshToken(this.o.config);
+        const id = this.o.identity();
+        const { peer } = await this.o.client.post<RegisterResponse>('/peers', {
+          pid: id.pid, pidStart: id.pidStart, sessionId: id.sessionId, cwd: id.cwd, gitRoot: id.gitRoot,
+          branch: id.branch, terminalId: id.terminalId, channels: this.o.channels, preferredName: id.preferredName,
+        });
+        if (this.peer?.id !== peer.id) this.o.log(`registered as ${peer.name} (${peer.id}) for claude pid ${id.pid}`);
+        this.peer = peer;
+        if (!this.stream && !this.closed && this.heartbeat) this.openStream();
+        return peer;
+      } catch (e) {
+        this.o.log(`registration failed: ${(e as Error).message}`);
+        return null;
+      } finally {
+        this.registering = null;
+      }
+    })();
+    return this.registering;
+  }
+
+  /** The registered peer, registering first if the broker was unreachable until now. */
+  async current(): Promise<Peer> {
+    const p = this.peer ?? (await this.register());
+    if (!p) {
+      throw new BrokerError(0, 'broker_down', `The claude-peers broker on 127.0.0.1:${this.o.config.port} is not reachable. ` +
+        'Open VS Code with the Claude Peers extension, or run "claude-peers broker" in a terminal, then retry.');
+    }
+    return p;
+  }
+
+  private async beat(): Promise<void> {
+    if (!this.peer) { await this.register(); return; }
+    try {
+      await this.o.client.post(`/peers/${this.peer.id}/heartbeat`, {});
+    } catch (e) {
+      // A broker on a fresh database no longer knows us; a gone peer is revived by registering.
+      if (e instanceof BrokerError && (e.code === 'unknown_peer' || e.status === 0)) await this.register();
+    }
+  }
+
+  private openStream(): void {
+    const peer = this.peer;
+    if (!peer || this.closed) return;
+    this.stream = this.o.client.subscribe(peer.id, (e) => {
+      if (e.type === 'message') void this.receive(e.message);
+    }, (connected, err) => {
+      if (connected) return;
+      this.o.log(`event stream lost (${err?.message ?? 'closed'}); reconnecting`);
+      // The broker may have restarted: registering again refreshes us and revives a gone peer.
+      void this.register();
+    });
+  }
+
+  private async receive(m: Message): Promise<void> {
+    if (!this.peer || m.toId !== this.peer.id) return;
+    if (this.seen.has(m.id)) {
+      void this.ack([m.id]);
+      return;
+    }
+    this.seen.add(m.id);
+    try {
+      await this.o.onMessage(m);
+      await this.ack([m.id]);
+    } catch (e) {
+      this.seen.delete(m.id); // not pushed: let the next replay try again
+      this.o.log(`could not push message ${m.id}: ${(e as Error).message}`);
+    }
+  }
+
+  private async ack(ids: number[]): Promise<void> {
+    if (!this.peer) return;
+    try {
+      await this.o.client.post(`/peers/${this.peer.id}/ack`, { ids, state: 'delivered' });
+    } catch (e) {
+      this.o.log(`ack failed: ${(e as Error).message}`);
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.stream?.close();
+    this.o.client.close();
+  }
+}

@@ -1,0 +1,24 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { InboxResponse } from '../../protocol/wire.ts';
+import { formatMessages } from '../../protocol/framing.ts';
+import type { PeerSession } from '../peer-session.ts';
+import { fail, respond } from './respond.ts';
+
+export function registerCheckMessages(mcp: McpServer, session: PeerSession): void {
+  mcp.registerTool('check_messages', {
+    title: 'Read unread peer messages',
+    description: 'Return your unread messages from other Claude Code sessions (and the human) on the claude-peers network, and mark them read. Messages usually arrive by themselves; call this when told you have unread messages.',
+    inputSchema: {},
+    annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  }, async () => {
+    try {
+      const me = await session.current();
+      const { messages } = await session.client.get<InboxResponse>(`/peers/${me.id}/inbox`);
+      // The tool result surely reaches the model, so these are read from here on.
+      if (messages.length) await session.client.post(`/peers/${me.id}/ack`, { ids: messages.map((m) => m.id), state: 'read' });
+      return respond(session, formatMessages(messages), { messages }, false);
+    } catch (e) {
+      return fail(e);
+    }
+  });
+}

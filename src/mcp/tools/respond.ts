@@ -1,0 +1,25 @@
+// Tool results: text for the model plus structuredContent, and on every result the short
+// "N unread messages" line while something waits, so a session without channels still notices.
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { BrokerError } from '../../client/broker-client.ts';
+import { unreadLine } from '../../protocol/framing.ts';
+import type { InboxResponse } from '../../protocol/wire.ts';
+import type { PeerSession } from '../peer-session.ts';
+
+export async function respond(session: PeerSession, text: string, structured: Record<string, unknown>, withUnread = true): Promise<CallToolResult> {
+  const content: CallToolResult['content'] = [{ type: 'text', text }];
+  if (withUnread && session.peer) {
+    try {
+      const { messages } = await session.client.get<InboxResponse>(`/peers/${session.peer.id}/inbox`);
+      const line = unreadLine(messages);
+      if (line) content.push({ type: 'text', text: line });
+    } catch { /* the main result matters more than the reminder */ }
+  }
+  return { content, structuredContent: structured };
+}
+
+/** Expected failures come back to the model as isError with what to do next. */
+export function fail(e: unknown): CallToolResult {
+  const msg = e instanceof BrokerError ? e.message : `Unexpected error: ${(e as Error)?.message ?? String(e)}`;
+  return { content: [{ type: 'text', text: `claude-peers: ${msg}` }], isError: true };
+}
