@@ -1,0 +1,101 @@
+// The broker's HTTP contract against a real broker process: every rejection, the happy paths,
+// and that it keeps serving after each failure.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { statSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnBroker, tempHome, fakeClaude, type BrokerProc } from '../support/processes.ts';
+
+let b: BrokerProc;
+let token: string;
+const claude = fakeClaude();
+
+before(async () => {
+  b = await spawnBroker(tempHome());
+  token = readFileSync(join(b.home, 'token'), 'utf8').trim();
+});
+after(async () => { await b.kill(); claude.kill(); });
+
+function raw(method: string, path: string, opts: { headers?: Record<string, string>; body?: string | Buffer } = {}): Promise<{ status: number; json: any }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port: b.port, method, path, headers: opts.headers }, (res) => {
+      let text = '';
+      res.on('data', (c) => (text += c));
+      res.on('end', () => {
+        let json: any = null;
+        try { json = JSON.parse(text); } catch { /* not JSON */ }
+        resolve({ status: res.statusCode!, json });
+      });
+    });
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+const auth = () => ({ Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' });
+
+async function assertError(p: Promise<{ status: number; json: any }>, status: number, code: string) {
+  const r = await p;
+  assert.equal(r.status, status, JSON.stringify(r.json));
+  assert.equal(r.json?.error?.code, code);
+  assert.ok(r.json.error.message.length > 10, 'the message says what to do');
+  // ...and the broker keeps serving.
+  assert.equal((await raw('GET', '/v1/health')).status, 200);
+}
+
+test('the token file holds 256 random bits, private to the user', () => {
+  assert.match(token, /^[0-9a-f]{64}$/);
+  if (process.platform !== 'win32') assert.equal(statSync(join(b.home, 'token')).mode & 0o777, 0o600);
+});
+
+test('health answers without auth', async () => {
+  const r = await raw('GET', '/v1/health');
+  assert.equal(r.status, 200);
+  assert.equal(r.json.ok, true);
+  assert.equal(typeof r.json.version, 'string');
+});
+
+test('rejections: token, host, origin, content type, size, JSON, validation, routes', async () => {
+  await assertError(raw('GET', '/v1/peers'), 401, 'unauthorized');
+  await assertError(raw('GET', '/v1/peers', { headers: { Authorization: 'Bearer wrong' } }), 401, 'unauthorized');
+  await assertError(raw('GET', '/v1/peers', { headers: { Authorization: `Bearer ${token}x` } }), 401, 'unauthorized');
+  await assertError(raw('GET', '/v1/peers', { headers: { ...auth(), Host: 'attacker.example:7899' } }), 421, 'bad_host');
+  await assertError(raw('GET', '/v1/health', { headers: { Host: 'attacker.example' } }), 421, 'bad_host');
+  await assertError(raw('GET', '/v1/peers', { headers: { ...auth(), Origin: 'https://evil.example' } }), 403, 'origin_forbidden');
+  await assertError(raw('GET', '/v1/peers', { headers: { ...auth(), Origin: 'null' } }), 403, 'origin_forbidden');
+  await assertError(raw('POST', '/v1/messages', { headers: { ...auth(), 'Content-Type': 'text/plain' }, body: 'hi' }), 415, 'unsupported_media_type');
+  await assertError(raw('POST', '/v1/messages', { headers: { Authorization: `Bearer ${token}` }, body: '{}' }), 415, 'unsupported_media_type');
+  await assertError(raw('POST', '/v1/messages', { headers: auth(), body: '{"to": "x", ' }), 400, 'bad_json');
+  await assertError(raw('POST', '/v1/messages', { headers: auth(), body: JSON.stringify({ to: 'x', body: 'y'.repeat(70_000) }) }), 413, 'too_large');
+  await assertError(raw('POST', '/v1/messages', { headers: auth(), body: JSON.stringify({ to: 'human', body: 'y'.repeat(33 * 1024) }) }), 413, 'message_too_large');
+  await assertError(raw('POST', '/v1/messages', { headers: auth(), body: JSON.stringify({ to: 5, body: true }) }), 400, 'invalid_request');
+  await assertError(raw('POST', '/v1/messages', { headers: auth(), body: JSON.stringify({ to: 'x', body: 'y', sneaky: 1 }) }), 400, 'invalid_request');
+  await assertError(raw('POST', '/v1/peers', { headers: auth(), body: JSON.stringify({ pid: -1, cwd: '/' }) }), 400, 'invalid_request');
+  await assertError(raw('POST', '/v1/messages', { headers: auth(), body: JSON.stringify({ to: 'nobody', body: 'y' }) }), 404, 'unknown_recipient');
+  await assertError(raw('POST', '/v1/messages', { headers: auth(), body: JSON.stringify({ from: 'p_nope', to: 'human', body: 'y' }) }), 404, 'unknown_peer');
+  await assertError(raw('GET', '/v1/nothing-here', { headers: auth() }), 404, 'not_found');
+  await assertError(raw('POST', '/v1/peers/p_nope/heartbeat', { headers: auth(), body: '{}' }), 404, 'unknown_peer');
+});
+
+test('happy path: register, summary, send, inbox, ack, hooks, conflicts', async () => {
+  const c = b.client;
+  const { peer: a } = await c.post<any>('/peers', { pid: claude.pid, cwd: '/w/a', gitRoot: '/w', branch: 'main' });
+  const { peer: other } = await c.post<any>('/peers', { pid: process.pid, cwd: '/w/b', gitRoot: '/w' });
+  assert.equal((await c.put<any>(`/peers/${a.id}/summary`, { summary: 'writing tests' })).peer.summary, 'writing tests');
+  const { messages } = await c.post<any>('/messages', { from: a.id, to: other.name, body: 'hello' });
+  assert.equal(messages[0].state, 'queued');
+  const inbox = await c.get<any>(`/peers/${other.id}/inbox`);
+  assert.deepEqual(inbox.messages.map((m: any) => m.body), ['hello']);
+  assert.deepEqual((await c.post<any>(`/peers/${other.id}/ack`, { ids: [messages[0].id], state: 'read' })).changed, [messages[0].id]);
+  assert.equal((await c.get<any>(`/peers/${other.id}/inbox`)).messages.length, 0);
+  const hook = (pid: number, event: string, filePath?: string) => c.post<any>('/hooks', { event, pid, cwd: '/w', toolName: 'Edit', filePath });
+  await hook(claude.pid!, 'PostToolUse', '/w/shared.ts');
+  const pre = await hook(process.pid, 'PreToolUse', '/w/shared.ts');
+  assert.equal(pre.conflicts[0].peers[0].id, a.id, 'warned before editing a file a peer edited');
+  await hook(process.pid, 'PostToolUse', '/w/shared.ts');
+  const { conflicts } = await c.get<any>('/conflicts');
+  assert.equal(conflicts.length, 1);
+  assert.equal(conflicts[0].path, '/w/shared.ts');
+  const peers = (await c.get<any>('/peers')).peers;
+  assert.equal(peers.find((p: any) => p.id === a.id).files[0].path, '/w/shared.ts');
+});

@@ -1,0 +1,142 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { openDatabase } from '../../src/broker/sqlite.ts';
+import { MIGRATIONS, migrate } from '../../src/broker/migrations.ts';
+import { Store, StoreError } from '../../src/broker/store.ts';
+import { pickName, cleanName } from '../../src/broker/names.ts';
+import { tempHome } from '../support/processes.ts';
+
+function makeStore(now = () => Date.now(), driver?: 'better-sqlite3' | 'node:sqlite') {
+  const { db } = openDatabase(join(tempHome(), 'peers.db'), { driver });
+  return new Store(db, { ttlMs: 1000, conflictWindowMs: 60_000, now });
+}
+const reg = (s: Store, pid: number, cwd = '/w/a', extra = {}) => s.upsertPeer({ pid, cwd, gitRoot: '/w', ...extra });
+
+test('a peer is keyed by its claude pid: re-registering keeps id and name', () => {
+  const s = makeStore();
+  const a = reg(s, 100, '/w/a', { preferredName: 'Builder' });
+  assert.equal(a.name, 'builder');
+  const again = reg(s, 100, '/w/b', { sessionId: 'new-session-after-clear' });
+  assert.equal(again.id, a.id);
+  assert.equal(again.name, 'builder');
+  assert.equal(again.cwd, '/w/b');
+  assert.equal(again.sessionId, 'new-session-after-clear');
+  const b = reg(s, 101);
+  assert.notEqual(b.id, a.id);
+  assert.notEqual(b.name, a.name);
+});
+
+test('a reused pid with another start time is a new peer', () => {
+  const s = makeStore();
+  const a = reg(s, 200, '/w', { pidStart: '111' });
+  const b = reg(s, 200, '/w', { pidStart: '222' });
+  assert.notEqual(a.id, b.id);
+});
+
+test('names are unique among live peers and sanitised', () => {
+  const taken = new Set(['calm-otter']);
+  let i = 0;
+  const seq = [0.1, 0.1, 0.5, 0.5];
+  const n = pickName(taken, null, () => seq[i++ % seq.length]);
+  assert.ok(!taken.has(n));
+  assert.equal(pickName(new Set(['x-y']), 'X Y'), 'x-y-2');
+  assert.equal(cleanName('human'), null);
+  assert.equal(cleanName('  Feature/Auth!! '), 'feature-auth');
+});
+
+test('messages: queued → delivered → read, never backwards; order per sender kept', () => {
+  const s = makeStore();
+  const a = reg(s, 1), b = reg(s, 2);
+  const ids = [1, 2, 3].map((k) => s.send({ sender: a, to: b.name, body: `m${k}` })[0].id);
+  assert.deepEqual(s.inbox(b.id).map((m) => m.body), ['m1', 'm2', 'm3']);
+  assert.deepEqual(s.setState(b.id, [ids[0]], 'read'), [ids[0]]);
+  assert.deepEqual(s.setState(b.id, [ids[0]], 'delivered'), [], 'read never goes back to delivered');
+  assert.deepEqual(s.setState(b.id, [ids[1]], 'delivered'), [ids[1]]);
+  assert.deepEqual(s.inbox(b.id).map((m) => [m.body, m.state]), [['m2', 'delivered'], ['m3', 'queued']]);
+  assert.equal(s.inbox(a.id).length, 0, 'the sender gets nothing');
+});
+
+test('reply_to threading, broadcast scopes and unknown recipients', () => {
+  const s = makeStore();
+  const a = reg(s, 1, '/w/a'), b = reg(s, 2, '/w/a'), c = reg(s, 3, '/w/c'), d = s.upsertPeer({ pid: 4, cwd: '/elsewhere' });
+  const q = s.send({ sender: a, to: b.id, body: 'question' })[0];
+  const r = s.send({ sender: b, to: a.name, body: 'answer', replyTo: q.id })[0];
+  assert.equal(r.replyTo, q.id);
+  assert.throws(() => s.send({ sender: b, to: a.name, body: 'x', replyTo: 9999 }), (e: StoreError) => e.code === 'unknown_message');
+  assert.deepEqual(s.send({ sender: a, to: 'directory', body: 'dir' }).map((m) => m.toId), [b.id]);
+  assert.deepEqual(s.send({ sender: a, to: 'repo', body: 'repo' }).map((m) => m.toId).sort(), [b.id, c.id].sort());
+  assert.equal(s.send({ sender: a, to: 'machine', body: 'all' }).length, 3);
+  assert.deepEqual(s.send({ sender: null, to: 'under:/w', body: 'human' }).map((m) => m.toId).sort(), [a.id, b.id, c.id].sort());
+  assert.equal(d.gitRoot, null);
+  assert.throws(() => s.send({ sender: a, to: 'nobody-here', body: 'x' }), (e: StoreError) => e.status === 404 && /Live peers/.test(e.message));
+  const h = s.send({ sender: a, to: 'human', body: 'hi human' })[0];
+  assert.equal(h.toId, 'human');
+  assert.equal(s.inbox('human')[0].body, 'hi human');
+});
+
+test('sweep marks dead or silent peers gone; a gone peer returning keeps its inbox', () => {
+  let now = 1_000_000;
+  const s = makeStore(() => now);
+  const a = reg(s, 1), b = reg(s, 2);
+  s.send({ sender: a, to: b.id, body: 'while you were away' });
+  const dead = new Set([2]);
+  assert.deepEqual(s.sweep((pid) => !dead.has(pid), () => false).map((p) => p.id), [b.id]);
+  assert.deepEqual(s.listPeers().map((p) => p.id), [a.id]);
+  now += 5000; // a's heartbeat is now stale, but its stream is open
+  assert.deepEqual(s.sweep(() => true, (id) => id === a.id), []);
+  assert.deepEqual(s.sweep(() => true, () => false).map((p) => p.id), [a.id]);
+  const back = reg(s, 2);
+  assert.equal(back.id, b.id);
+  assert.equal(back.status, 'idle');
+  assert.equal(s.inbox(b.id)[0].body, 'while you were away');
+});
+
+test('conflicts: two live peers on one file within the window; case-folded where the OS is', () => {
+  let now = 5_000_000;
+  const s = makeStore(() => now);
+  const a = reg(s, 1), b = reg(s, 2), c = reg(s, 3);
+  s.touchFile(a.id, '/w/src/app.ts', 'Edit');
+  assert.deepEqual(s.conflicts(), []);
+  s.touchFile(b.id, '/w/src/app.ts', 'Write');
+  const [conf] = s.conflicts();
+  assert.equal(conf.path, '/w/src/app.ts');
+  assert.deepEqual(conf.peers.map((p) => p.id).sort(), [a.id, b.id].sort());
+  assert.equal(s.othersOnFile(c.id, '/w/src/app.ts')[0].peers.length, 2);
+  assert.deepEqual(s.othersOnFile(a.id, '/w/src/other.ts'), []);
+  now += 61_000;
+  assert.deepEqual(s.conflicts(), [], 'outside the window');
+  const ci = process.platform === 'win32' || process.platform === 'darwin';
+  s.touchFile(a.id, '/w/README.md', 'Edit');
+  s.touchFile(c.id, '/w/readme.md', 'Edit');
+  assert.equal(s.conflicts().length, ci ? 1 : 0);
+});
+
+test('migrations bring a schema-1 database forward in place, keeping its data', () => {
+  const path = join(tempHome(), 'old.db');
+  const { db } = openDatabase(path);
+  assert.equal(migrate(db, MIGRATIONS, 1), 1);
+  db.prepare("INSERT INTO peers (id, name, pid, cwd, registered_at, last_seen) VALUES ('p_old', 'old-owl', 42, '/x', 1, 1)").run();
+  db.close();
+  const { db: db2 } = openDatabase(path);
+  const s = new Store(db2, { ttlMs: 1000, conflictWindowMs: 1000 });
+  assert.equal(db2.userVersion(), MIGRATIONS.length);
+  assert.equal(s.peer('p_old')?.name, 'old-owl');
+  assert.ok(db2.prepare("SELECT name FROM sqlite_master WHERE name = 'locks'").get());
+  db2.close();
+  // A database from a newer release is refused with advice, not corrupted.
+  const { db: db3 } = openDatabase(path);
+  db3.exec('PRAGMA user_version = 99');
+  assert.throws(() => new Store(db3, { ttlMs: 1, conflictWindowMs: 1 }), /newer claude-peers/);
+});
+
+test('node:sqlite fallback serves the same schema when available', { skip: !hasNodeSqlite() && 'node:sqlite needs Node >= 22.5' }, () => {
+  const s = makeStore(Date.now, 'node:sqlite');
+  const a = reg(s, 1), b = reg(s, 2);
+  s.send({ sender: a, to: b.id, body: 'via node:sqlite' });
+  assert.equal(s.inbox(b.id)[0].body, 'via node:sqlite');
+});
+
+function hasNodeSqlite(): boolean {
+  try { require('node:sqlite'); return true; } catch { return false; }
+}
