@@ -62,7 +62,7 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
   const hub = new EventHub();
   const startedAt = new Date().toISOString();
   let boundPort = 0;
-  const { app, publishConflicts } = createApp({
+  const { app, afterSweep } = createApp({
     store, hub, token, startedAt, port: () => boundPort, dbLabel: `${db.driver} ${config.dbPath}`,
   });
 
@@ -88,7 +88,7 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
         log(`peer ${peer.name} (${peer.id}, pid ${peer.pid}) is gone`);
         hub.broadcast({ type: 'peer_gone', peer });
       }
-      if (gone.length) publishConflicts();
+      afterSweep();
     } catch (e) {
       log(`sweep failed: ${(e as Error).message}`);
     }

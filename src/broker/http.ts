@@ -2,12 +2,14 @@
 // JSON out, events to the streams. Every failure goes through one error mapper.
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { timingSafeEqual } from 'node:crypto';
-import { ZodError, type ZodType } from 'zod';
+import { ZodError, type ZodTypeAny, type output } from 'zod';
 import {
-  AckRequest, API_PREFIX, HookRequest, MAX_BODY_BYTES, MAX_MESSAGE_BYTES, RegisterRequest, SendRequest,
+  AckRequest, API_PREFIX, ClaimRequest, HookRequest, LockAcquireRequest, LockReleaseRequest, UnclaimRequest, MAX_BODY_BYTES, MAX_MESSAGE_BYTES, RegisterRequest, SendRequest,
   SummaryRequest, HUMAN_ID, type BrokerEvent, type Conflict, type HookResponse, type Message,
 } from '../protocol/wire.ts';
-import { Store, StoreError } from './store.ts';
+import { Store, StoreError, pathKey } from './store.ts';
+import { Coordination } from './coordination.ts';
+import { locksForCommand, lockName } from '../common/lock-commands.ts';
 import { EventHub } from './events.ts';
 import { VERSION } from '../common/config.ts';
 
@@ -30,11 +32,39 @@ export function createApp(deps: AppDeps) {
   app.disable('x-powered-by');
   app.set('etag', false);
   const expected = Buffer.from(deps.token);
+  const coord = new Coordination(store.db);
   let lastConflicts = '[]';
+  let lastLocks = '[]';
+  let lastClaims = '[]';
+
+  /** Edit/edit conflicts, plus edits of files another live peer has claimed. */
+  const allConflicts = (): Conflict[] => {
+    const byKey = new Map(store.conflicts().map((c) => [pathKey(c.path), c]));
+    for (const t of store.recentTouches()) {
+      for (const cc of coord.claimsOn(t.path, t.peerId)) {
+        const key = pathKey(t.path);
+        const c = byKey.get(key) ?? { path: t.path, peers: [] };
+        const add = [{ id: t.peerId, name: t.peerName, at: new Date(t.at).toISOString(), how: 'edit' as const }, ...cc.peers];
+        for (const p of add) if (!c.peers.some((q) => q.id === p.id && q.how === p.how)) c.peers.push(p);
+        byKey.set(key, c);
+      }
+    }
+    return [...byKey.values()];
+  };
+
+  /** Tells observers about locks and claims when they changed. */
+  const publishCoordination = () => {
+    const locks = coord.locks();
+    const lj = JSON.stringify(locks);
+    if (lj !== lastLocks) { lastLocks = lj; hub.broadcast({ type: 'locks', locks }); }
+    const claims = coord.claims();
+    const cj = JSON.stringify(claims);
+    if (cj !== lastClaims) { lastClaims = cj; hub.broadcast({ type: 'claims', claims }); }
+  };
 
   /** Tells observers when the set of conflicting files changed. */
   const publishConflicts = (): Conflict[] => {
-    const conflicts = store.conflicts();
+    const conflicts = allConflicts();
     const json = JSON.stringify(conflicts);
     if (json !== lastConflicts) {
       lastConflicts = json;
@@ -78,7 +108,7 @@ export function createApp(deps: AppDeps) {
   });
   app.use(express.json({ limit: MAX_BODY_BYTES, strict: true }));
 
-  const parse = <T>(schema: ZodType<T>, body: unknown): T => schema.parse(body ?? {});
+  const parse = <S extends ZodTypeAny>(schema: S, body: unknown): output<S> => schema.parse(body ?? {});
 
   // ---- peers -------------------------------------------------------------------------------
 
@@ -153,15 +183,100 @@ export function createApp(deps: AppDeps) {
     if (h.event !== 'PreToolUse' && h.event !== 'SessionEnd' && !(h.event === 'Stop' && h.stopHookActive)) {
       messages = store.inbox(peer.id);
     }
-    const conflicts = h.event === 'PreToolUse' && h.filePath ? store.othersOnFile(peer.id, h.filePath) : [];
+    const conflicts = h.event === 'PreToolUse' && h.filePath
+      ? [...store.othersOnFile(peer.id, h.filePath), ...coord.claimsOn(h.filePath, peer.id)]
+      : [];
     if (h.event === 'PostToolUse' && h.filePath) publishConflicts();
     const out: HookResponse = { peer, messages, conflicts };
-    if (h.event === 'SessionStart') out.peers = store.listPeers().filter((p) => p.id !== peer.id);
+    if (h.toolName === 'Bash' && h.command) {
+      if (h.event === 'PreToolUse') {
+        // Take the locks this command needs for its duration; report the first one held elsewhere.
+        const repo = peer.gitRoot ?? peer.cwd;
+        for (const kind of locksForCommand(h.command)) {
+          const name = lockName(kind, repo);
+          const r = coord.acquire(peer.id, name, 10 * 60_000, `auto: ${h.command.slice(0, 120)}`);
+          if (!r.granted) {
+            coord.release(name, peer.id); // the hook does not wait in line
+            out.lockBlocked = r.lock;
+            coord.releaseAuto(peer.id);
+            break;
+          }
+        }
+      } else if (h.event === 'PostToolUse') {
+        coord.releaseAuto(peer.id);
+      }
+      publishCoordination();
+    }
+    if (h.event === 'SessionStart') {
+      out.peers = store.listPeers().filter((p) => p.id !== peer.id);
+      out.locks = coord.locks().filter((l) => l.holder?.id === peer.id || l.waiters.some((w) => w.id === peer.id));
+      out.claims = coord.claims().filter((c) => c.peerId === peer.id);
+    }
     res.json(out);
   });
 
   app.get(`${API_PREFIX}/conflicts`, (_req, res) => {
-    res.json({ conflicts: store.conflicts() });
+    res.json({ conflicts: allConflicts() });
+  });
+
+  // ---- locks and claims --------------------------------------------------------------------
+
+  const livePeer = (id: string) => {
+    const p = store.peer(id);
+    if (!p || p.status === 'gone') throw new HttpError(404, 'unknown_peer', `No live peer with id ${id}: register first.`);
+    return p;
+  };
+
+  app.get(`${API_PREFIX}/locks`, (_req, res) => {
+    coord.cleanup();
+    res.json({ locks: coord.locks() });
+  });
+
+  app.post(`${API_PREFIX}/locks/:name/acquire`, async (req, res) => {
+    const r = parse(LockAcquireRequest, req.body);
+    livePeer(r.peer);
+    const name = req.params.name;
+    const deadline = Date.now() + r.waitMs;
+    let out = coord.acquire(r.peer, name, r.ttlMs, r.reason ?? null);
+    publishCoordination();
+    // Long poll: stay in the queue until granted or the wait is over.
+    while (!out.granted && Date.now() < deadline && !res.destroyed) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      out = coord.acquire(r.peer, name, r.ttlMs, r.reason ?? null);
+    }
+    if (!out.granted && r.waitMs > 0) coord.release(name, r.peer); // stop waiting: leave the queue
+    publishCoordination();
+    res.json(out);
+  });
+
+  app.post(`${API_PREFIX}/locks/:name/release`, (req, res) => {
+    const r = parse(LockReleaseRequest, req.body);
+    if (!r.force && !r.peer) throw new HttpError(400, 'invalid_request', 'Give the releasing peer, or force: true to break the lock.');
+    const released = coord.release(req.params.name, r.peer ?? null, !!r.force);
+    publishCoordination();
+    res.json({ released });
+  });
+
+  app.get(`${API_PREFIX}/claims`, (_req, res) => {
+    res.json({ claims: coord.claims() });
+  });
+
+  app.post(`${API_PREFIX}/claims`, (req, res) => {
+    const r = parse(ClaimRequest, req.body);
+    const peer = livePeer(r.peer);
+    const claims = coord.claim(peer.id, absolutise(peer.cwd, r.paths), r.reason ?? null, r.ttlMs);
+    publishCoordination();
+    publishConflicts();
+    res.json({ claims });
+  });
+
+  app.post(`${API_PREFIX}/claims/release`, (req, res) => {
+    const r = parse(UnclaimRequest, req.body);
+    const peer = livePeer(r.peer);
+    const released = coord.unclaim(peer.id, r.paths ? absolutise(peer.cwd, r.paths) : null);
+    publishCoordination();
+    publishConflicts();
+    res.json({ released });
   });
 
   // ---- events ------------------------------------------------------------------------------
@@ -184,7 +299,20 @@ export function createApp(deps: AppDeps) {
     res.status(status).json({ error: { code, message } });
   });
 
-  return { app, publishConflicts };
+  /** After a liveness sweep: drop what dead sessions held, tell observers. */
+  const afterSweep = () => {
+    coord.cleanup();
+    publishCoordination();
+    publishConflicts();
+  };
+
+  return { app, publishConflicts, afterSweep };
+}
+
+/** Claims name files relative to the claiming peer's working directory unless absolute. */
+function absolutise(cwd: string, paths: string[]): string[] {
+  const base = cwd.replace(/[\\/]+$/, '');
+  return paths.map((p) => (/^([A-Za-z]:)?[\\/]/.test(p) ? p : `${base}/${p.replace(/^\.\//, '')}`));
 }
 
 function mapError(err: unknown): { status: number; code: string; message: string } {

@@ -319,6 +319,14 @@ export class Store {
     return [...byKey.values()];
   }
 
+  /** Recent edits by live peers (within the conflict window), for claim conflicts. */
+  recentTouches(): { peerId: string; peerName: string; path: string; at: number }[] {
+    return this.db.prepare(
+      `SELECT f.peer_id AS peerId, p.name AS peerName, f.path, f.at FROM file_touches f JOIN peers p ON p.id = f.peer_id
+       WHERE p.gone = 0 AND f.at >= ?`,
+    ).all<{ peerId: string; peerName: string; path: string; at: number }>(this.now() - this.opts.conflictWindowMs);
+  }
+
   /** Other live peers that edited this file within the window (for the PreToolUse warning). */
   othersOnFile(peerId: string, path: string): Conflict[] {
     const since = this.now() - this.opts.conflictWindowMs;

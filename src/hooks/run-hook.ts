@@ -91,7 +91,7 @@ function context(event: string, text: string): string {
 }
 
 /** Turns the broker's answer into Claude Code's hook output for this event. */
-export function renderOutcome(event: string, input: HookInput, res: HookResponse, policy: string): HookOutcome {
+export function renderOutcome(event: string, input: HookInput, res: HookResponse, policy: string, lockPolicy = 'deny'): HookOutcome {
   const msgs = res.messages;
   switch (event) {
     case 'SessionStart': {
@@ -99,6 +99,13 @@ export function renderOutcome(event: string, input: HookInput, res: HookResponse
       const parts = [`[claude-peers] You are "${res.peer.name}" on the claude-peers network of Claude Code sessions on this machine` +
         ` (tools: mcp__claude-peers__*). ${others.length ? `${others.length} other peer(s) around:` : 'No other peers right now.'}`];
       for (const p of others.slice(0, 20)) parts.push(describePeer(p));
+      // After compaction or resume the model has forgotten what it held: remind it.
+      for (const l of res.locks ?? []) {
+        parts.push(l.holder?.id === res.peer.id
+          ? `You hold the lock "${l.name}" (${l.holder.reason ?? 'no reason'}) until ${l.holder.expiresAt}; release it with mcp__claude-peers__release_lock when done.`
+          : `You are waiting for the lock "${l.name}".`);
+      }
+      for (const c of res.claims ?? []) parts.push(`You claimed ${c.pattern} (${c.reason ?? 'no reason'}) until ${c.expiresAt}.`);
       if (msgs.length) parts.push(formatMessages(msgs));
       return { stdout: context(event, parts.join('\n')), exitCode: 0 };
     }
@@ -112,6 +119,13 @@ export function renderOutcome(event: string, input: HookInput, res: HookResponse
       }
       return { stdout: '', exitCode: 0 };
     case 'PreToolUse': {
+      if (res.lockBlocked?.holder && lockPolicy !== 'off') {
+        const h = res.lockBlocked.holder;
+        const why = `[claude-peers] The lock "${res.lockBlocked.name}" is held by peer ${h.name} since ${h.acquiredAt} (${h.reason ?? 'no reason given'}). ` +
+          'Running this command now could collide with theirs: wait a little and retry, or ask them with mcp__claude-peers__send_message.';
+        if (lockPolicy === 'warn') return { stdout: context(event, why), exitCode: 0 };
+        return { stdout: JSON.stringify({ hookSpecificOutput: { hookEventName: event, permissionDecision: lockPolicy === 'ask' ? 'ask' : 'deny', permissionDecisionReason: why } }), exitCode: 0 };
+      }
       if (!res.conflicts.length || policy === 'off') return { stdout: '', exitCode: 0 };
       const warning = res.conflicts.map(conflictWarning).join('\n');
       if (policy === 'ask' || policy === 'deny') {
@@ -147,6 +161,7 @@ export async function handleHook(eventArg: string, stdinText: string, env = proc
     source: input.source, toolName: input.tool_name, filePath,
     seenIds: event === 'PreToolUse' ? undefined : seenMessageIds(input).slice(-10_000),
     stopHookActive: input.stop_hook_active,
+    command: input.tool_name === 'Bash' && typeof input.tool_input?.command === 'string' ? input.tool_input.command.slice(0, 100_000) : undefined,
   };
   let cfg;
   try { cfg = loadConfig(env); } catch { return silent; }
@@ -154,7 +169,7 @@ export async function handleHook(eventArg: string, stdinText: string, env = proc
   if (!client.token) return silent;
   try {
     const res = await client.post<HookResponse>('/hooks', req);
-    const out = renderOutcome(event, input, res, env.CLAUDE_PEERS_CONFLICT_POLICY ?? 'warn');
+    const out = renderOutcome(event, input, res, env.CLAUDE_PEERS_CONFLICT_POLICY ?? 'warn', env.CLAUDE_PEERS_LOCK_POLICY ?? 'deny');
     // Read only once handed over: what we print now reaches the model with this hook's result.
     const handed = out.stdout && event !== 'PreToolUse' ? res.messages.map((m) => m.id) : [];
     if (handed.length) await client.post(`/peers/${res.peer.id}/ack`, { ids: handed, state: 'read' }, 200).catch(() => {});

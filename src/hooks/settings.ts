@@ -14,7 +14,7 @@ export function hookSettings(command: HookCommand): { hooks: Record<string, Hook
     hooks: {
       SessionStart: [{ hooks: [entry('SessionStart')] }],
       UserPromptSubmit: [{ hooks: [entry('UserPromptSubmit')] }],
-      PreToolUse: [{ matcher: EDIT_MATCHER, hooks: [entry('PreToolUse')] }],
+      PreToolUse: [{ matcher: `${EDIT_MATCHER}|Bash`, hooks: [entry('PreToolUse')] }],
       // Every tool call, not just edits: each one is a chance to hand over new messages.
       PostToolUse: [{ matcher: '*', hooks: [entry('PostToolUse')] }],
       Stop: [{ hooks: [entry('Stop')] }],

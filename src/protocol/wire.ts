@@ -67,6 +67,14 @@ export interface Conflict {
   peers: { id: string; name: string; at: string; how: 'edit' | 'claim' }[];
 }
 
+export interface LockInfo {
+  name: string;
+  holder: { id: string; name: string; reason: string | null; acquiredAt: string; expiresAt: string } | null;
+  waiters: { id: string; name: string; reason: string | null; since: string }[];
+}
+
+export interface Claim { peerId: string; peerName: string; pattern: string; reason: string | null; expiresAt: string }
+
 // ---- requests ------------------------------------------------------------------------------
 
 const text = (max: number) => z.string().max(max);
@@ -107,6 +115,33 @@ export const AckRequest = z.object({
   state: z.enum(['delivered', 'read']),
 }).strict();
 
+export const LockAcquireRequest = z.object({
+  peer: text(64),
+  ttlMs: z.number().int().min(1000).max(24 * 3_600_000).default(600_000),
+  reason: text(500).nullish(),
+  /** Wait up to this long for the lock (long poll); 0 answers at once. */
+  waitMs: z.number().int().min(0).max(120_000).default(0),
+}).strict();
+
+export const LockReleaseRequest = z.object({
+  peer: text(64).nullish(),
+  /** The human breaking a stale lock held by someone else. */
+  force: z.boolean().optional(),
+}).strict();
+
+export const ClaimRequest = z.object({
+  peer: text(64),
+  paths: z.array(text(4096).min(1)).min(1).max(200),
+  reason: text(500).nullish(),
+  ttlMs: z.number().int().min(1000).max(7 * 24 * 3_600_000).default(3_600_000),
+}).strict();
+
+export const UnclaimRequest = z.object({
+  peer: text(64),
+  /** Omitted: release every claim of the peer. */
+  paths: z.array(text(4096)).max(200).nullish(),
+}).strict();
+
 export const HookEventName = z.enum([
   'SessionStart', 'UserPromptSubmit', 'PreToolUse', 'PostToolUse', 'Stop', 'SessionEnd', 'Notification',
 ]);
@@ -130,6 +165,8 @@ export const HookRequest = z.object({
   /** Ids of our messages the model has already seen in this turn (found in the prompt/transcript). */
   seenIds: z.array(z.number().int().positive()).max(10_000).optional(),
   stopHookActive: z.boolean().optional(),
+  /** The shell command of a Bash tool call (PreToolUse/PostToolUse), for automatic locks. */
+  command: text(100_000).nullish(),
 }).strict();
 export type HookRequest = z.infer<typeof HookRequest>;
 
@@ -149,6 +186,11 @@ export interface HookResponse {
   conflicts: Conflict[];
   /** Who is around, for SessionStart digests. */
   peers?: Peer[];
+  /** Locks and claims this peer holds (SessionStart digests after compaction or resume). */
+  locks?: LockInfo[];
+  claims?: Claim[];
+  /** A Bash command that needs a lock another live peer holds (PreToolUse). */
+  lockBlocked?: LockInfo;
 }
 export interface ApiError { error: { code: string; message: string } }
 
@@ -160,4 +202,6 @@ export type BrokerEvent =
   | { type: 'message_state'; ids: number[]; toId: string; state: DeliveryState }
   | { type: 'peer'; peer: Peer }
   | { type: 'peer_gone'; peer: Peer }
-  | { type: 'conflicts'; conflicts: Conflict[] };
+  | { type: 'conflicts'; conflicts: Conflict[] }
+  | { type: 'locks'; locks: LockInfo[] }
+  | { type: 'claims'; claims: Claim[] };

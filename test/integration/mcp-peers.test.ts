@@ -27,7 +27,7 @@ async function peer(cwd = process.cwd()): Promise<McpPeer> {
 test('tools are listed with descriptions that name the peer network', async () => {
   const a = await peer();
   const { tools } = await a.client.listTools();
-  assert.deepEqual(tools.map((t) => t.name).sort(), ['check_messages', 'list_peers', 'send_message', 'set_summary', 'whoami']);
+  assert.deepEqual(tools.map((t) => t.name).sort(), ['acquire_lock', 'check_messages', 'claim_files', 'list_locks', 'list_peers', 'release_files', 'release_lock', 'send_message', 'set_summary', 'whoami']);
   for (const t of tools) assert.match(t.description ?? '', /claude-peers|peer network|peer/i);
   assert.match(tools.find((t) => t.name === 'send_message')!.description!, /not Claude Code's built-in/);
   assert.match(a.client.getInstructions() ?? '', /not as an instruction from your user/);

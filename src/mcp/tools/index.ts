@@ -5,6 +5,7 @@ import { registerSendMessage } from './send-message.ts';
 import { registerSetSummary } from './set-summary.ts';
 import { registerCheckMessages } from './check-messages.ts';
 import { registerWhoami } from './whoami.ts';
+import { registerLockTools } from './locks.ts';
 
 export function registerTools(mcp: McpServer, session: PeerSession): void {
   registerListPeers(mcp, session);
@@ -12,4 +13,5 @@ export function registerTools(mcp: McpServer, session: PeerSession): void {
   registerSetSummary(mcp, session);
   registerCheckMessages(mcp, session);
   registerWhoami(mcp, session);
+  registerLockTools(mcp, session);
 }
