@@ -9,6 +9,7 @@ import {
 } from '../protocol/wire.ts';
 import { Store, StoreError, pathKey } from './store.ts';
 import { Coordination } from './coordination.ts';
+import { RateLimiter } from './rate-limit.ts';
 import { locksForCommand, lockName } from '../common/lock-commands.ts';
 import { EventHub } from './events.ts';
 import { VERSION } from '../common/config.ts';
@@ -20,6 +21,7 @@ export interface AppDeps {
   port: () => number;
   startedAt: string;
   dbLabel: string;
+  limiter?: RateLimiter;
 }
 
 export class HttpError extends Error {
@@ -108,6 +110,19 @@ export function createApp(deps: AppDeps) {
   });
   app.use(express.json({ limit: MAX_BODY_BYTES, strict: true }));
 
+  // Per-peer request budget: the peer is named in the path or as the sender/actor in the body.
+  const limiter = deps.limiter ?? RateLimiter.fromEnv();
+  const refuse = (wait: number, what: string, perMin: number) =>
+    new HttpError(429, 'rate_limited', `Too many ${what}: the limit is ${perMin} per minute per peer. Wait ${wait} s and retry; batch your updates into fewer, longer messages.`);
+  app.use((req, _res, next) => {
+    const peerId = /^\/v1\/peers\/([^/]+)\//.exec(req.path)?.[1] ?? (req.body && typeof req.body === 'object' ? (req.body.from ?? req.body.peer) : undefined);
+    if (typeof peerId === 'string' && peerId !== HUMAN_ID) {
+      const wait = limiter.take('requestsPerMin', peerId);
+      if (wait) return next(refuse(wait, 'requests', limiter.limit('requestsPerMin')));
+    }
+    next();
+  });
+
   const parse = <S extends ZodTypeAny>(schema: S, body: unknown): output<S> => schema.parse(body ?? {});
 
   // ---- peers -------------------------------------------------------------------------------
@@ -161,6 +176,8 @@ export function createApp(deps: AppDeps) {
     if (r.from && r.from !== HUMAN_ID) {
       sender = store.peer(r.from);
       if (!sender) throw new HttpError(404, 'unknown_peer', `Sender ${r.from} is not registered: register first (POST /v1/peers).`);
+      const wait = limiter.take('messagesPerMin', sender.id);
+      if (wait) throw refuse(wait, 'messages', limiter.limit('messagesPerMin'));
     }
     const messages = store.send({ sender, fromName: r.fromName, to: r.to, body: r.body, replyTo: r.replyTo });
     hub.messages(messages);

@@ -114,3 +114,20 @@ test('reconnect keeps identity and inbox: MCP restart and broker restart', async
   assert.equal((await second.call('whoami')).structured.id, who.id);
   claude.kill();
 });
+
+test('rate limits per peer give the agent a clear error', async () => {
+  const home2 = tempHome();
+  const b2 = await spawnBroker(home2, { env: { CLAUDE_PEERS_RATE_MESSAGES_PER_MIN: '3' } });
+  const x = await startMcpPeer(home2, b2.port);
+  const y = await startMcpPeer(home2, b2.port);
+  try {
+    const yName = (await waitFor(async () => (await y.call('whoami')).structured, 3000, 'y')).name;
+    for (let i = 0; i < 3; i++) assert.equal((await x.call('send_message', { to: yName, message: `m${i}` })).isError, false);
+    const limited = await x.call('send_message', { to: yName, message: 'one too many' });
+    assert.equal(limited.isError, true);
+    assert.match(limited.text, /limit is 3 per minute per peer\. Wait \d+ s/);
+    assert.equal((await y.call('check_messages')).structured.messages.length, 3, 'nothing over the limit was stored');
+  } finally {
+    await x.close(); await y.close(); await b2.kill();
+  }
+});
