@@ -3,6 +3,8 @@
 // in Node >= 22.5 and recent Electron). The broker prefers the first and falls back to the second,
 // so a VS Code whose ABI we did not build for still gets a working broker on the same file.
 import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 
 export type SqlValue = string | number | bigint | null | Uint8Array;
 export interface Statement {
@@ -64,9 +66,19 @@ function pragmas(db: { exec(sql: string): void }, busy: number): void {
   db.exec('PRAGMA foreign_keys = ON');
 }
 
+/**
+ * A better_sqlite3.node built for this runtime's ABI, shipped beside the bundle as
+ * dist/native/<platform>-<arch>-abi<N>/ (see docs/native.md); null to let better-sqlite3 look.
+ */
+export function shippedBinding(dir = __dirname): string | null {
+  const p = join(dir, 'native', `${process.platform}-${process.arch}-abi${process.versions.modules}`, 'better_sqlite3.node');
+  return existsSync(p) ? p : null;
+}
+
 function openBetter(path: string, opts: OpenOptions): Database {
   const BetterSqlite = req('better-sqlite3');
-  const raw = new BetterSqlite(path, opts.nativeBinding ? { nativeBinding: opts.nativeBinding } : {});
+  const binding = opts.nativeBinding ?? shippedBinding();
+  const raw = new BetterSqlite(path, binding ? { nativeBinding: binding } : {});
   pragmas(raw, opts.busyTimeoutMs ?? 5000);
   const cache = new Map<string, Statement>();
   return {
