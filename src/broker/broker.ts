@@ -62,7 +62,7 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
   const hub = new EventHub();
   const startedAt = new Date().toISOString();
   let boundPort = 0;
-  const { app, afterSweep } = createApp({
+  const { app, afterSweep, close: closeApp } = createApp({
     store, hub, token, startedAt, port: () => boundPort, dbLabel: `${db.driver} ${config.dbPath}`,
   });
 
@@ -107,6 +107,7 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
     close() {
       closing ??= new Promise<void>((resolve) => {
         clearInterval(sweeper);
+        closeApp();
         hub.close();
         server.close(() => {
           db.close(); // checkpoints the WAL

@@ -4,12 +4,13 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { timingSafeEqual } from 'node:crypto';
 import { ZodError, type ZodTypeAny, type output } from 'zod';
 import {
-  AckRequest, API_PREFIX, ClaimRequest, HookRequest, LockAcquireRequest, LockReleaseRequest, UnclaimRequest, MAX_BODY_BYTES, MAX_MESSAGE_BYTES, RegisterRequest, SendRequest,
+  AckRequest, API_PREFIX, ClaimRequest, HookRequest, WaitRequest, type WaitResponse, LockAcquireRequest, LockReleaseRequest, UnclaimRequest, MAX_BODY_BYTES, MAX_MESSAGE_BYTES, RegisterRequest, SendRequest,
   SummaryRequest, HUMAN_ID, type BrokerEvent, type Conflict, type HookResponse, type Message,
 } from '../protocol/wire.ts';
 import { Store, StoreError, pathKey } from './store.ts';
 import { Coordination } from './coordination.ts';
 import { RateLimiter } from './rate-limit.ts';
+import { Waiters } from './waiters.ts';
 import { locksForCommand, lockName } from '../common/lock-commands.ts';
 import { EventHub } from './events.ts';
 import { VERSION } from '../common/config.ts';
@@ -35,6 +36,7 @@ export function createApp(deps: AppDeps) {
   app.set('etag', false);
   const expected = Buffer.from(deps.token);
   const coord = new Coordination(store.db);
+  const waiters = new Waiters();
   let lastConflicts = '[]';
   let lastLocks = '[]';
   let lastClaims = '[]';
@@ -181,6 +183,7 @@ export function createApp(deps: AppDeps) {
     }
     const messages = store.send({ sender, fromName: r.fromName, to: r.to, body: r.body, replyTo: r.replyTo });
     hub.messages(messages);
+    for (const m of messages) waiters.wake(m.toId, 'message');
     res.json({ messages });
   });
 
@@ -196,6 +199,8 @@ export function createApp(deps: AppDeps) {
     const h = parse(HookRequest, req.body);
     const peer = store.applyHook(h);
     hub.broadcast({ type: 'peer', peer });
+    // The session is working again: an idle-rewake waiter has nothing to do.
+    if (h.event === 'UserPromptSubmit' || h.event === 'PreToolUse' || h.event === 'SessionEnd') waiters.wake(peer.id, 'busy');
     let messages: Message[] = [];
     if (h.event !== 'PreToolUse' && h.event !== 'SessionEnd' && !(h.event === 'Stop' && h.stopHookActive)) {
       messages = store.inbox(peer.id);
@@ -230,6 +235,20 @@ export function createApp(deps: AppDeps) {
       out.claims = coord.claims().filter((c) => c.peerId === peer.id);
     }
     res.json(out);
+  });
+
+  app.post(`${API_PREFIX}/hooks/wait`, async (req, res) => {
+    const r = parse(WaitRequest, req.body);
+    const found = store.peerByPid(r.pid, r.pidStart ?? null);
+    const answer = (reason: WaitResponse['reason'], peer = found) => {
+      if (!res.writableEnded) res.json({ reason, peer, messages: reason === 'message' && peer ? store.inbox(peer.id) : [] } satisfies WaitResponse);
+    };
+    if (!found) return answer('unknown_peer');
+    if (store.inbox(found.id).length) return answer('message');
+    const w = waiters.wait(found.id, r.waitMs);
+    res.on('close', () => w.cancel());
+    const reason = await w.done;
+    answer(reason, store.peer(found.id));
   });
 
   app.get(`${API_PREFIX}/conflicts`, (_req, res) => {
@@ -323,7 +342,7 @@ export function createApp(deps: AppDeps) {
     publishConflicts();
   };
 
-  return { app, publishConflicts, afterSweep };
+  return { app, publishConflicts, afterSweep, close: () => waiters.close() };
 }
 
 /** Claims name files relative to the claiming peer's working directory unless absolute. */

@@ -129,6 +129,12 @@ export class Store {
     return dead.map((r) => this.peer(r.id)!);
   }
 
+  /** The peer of a claude process, if it registered (or a hook of it ran). */
+  peerByPid(pid: number, pidStart: string | null): Peer | null {
+    const row = this.findRowByPid(pid, pidStart);
+    return row ? this.toPeers([row])[0] : null;
+  }
+
   private findRowByPid(pid: number, pidStart: string | null): PeerRow | undefined {
     const rows = this.db.prepare('SELECT * FROM peers WHERE pid = ? ORDER BY last_seen DESC').all<PeerRow>(pid);
     return rows.find((r) => !pidStart || !r.pid_start || r.pid_start === pidStart);

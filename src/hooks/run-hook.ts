@@ -8,7 +8,8 @@ import { loadConfig } from '../common/config.ts';
 import { sessionIdentity } from '../common/identity.ts';
 import { BrokerClient } from '../client/broker-client.ts';
 import { conflictWarning, describePeer, formatMessages } from '../protocol/framing.ts';
-import { HookEventName, type HookRequest, type HookResponse } from '../protocol/wire.ts';
+import { HookEventName, type HookRequest, type HookResponse, type InboxResponse, type Peer, type WaitResponse } from '../protocol/wire.ts';
+import { isAlive } from '../common/process.ts';
 
 /** Everything must be done well within Claude Code's patience; the broker answers in ~1 ms. */
 const DEADLINE_MS = Number(process.env.CLAUDE_PEERS_HOOK_DEADLINE_MS) || 800;
@@ -181,7 +182,61 @@ export async function handleHook(eventArg: string, stdinText: string, env = proc
   }
 }
 
+export interface WaitOptions { maxMs: number; pollMs: number; graceMs: number }
+
+/**
+ * The asyncRewake hook (`claude-peers hook wait`, started at Stop): waits in the background while
+ * the session is idle and, when a message arrives, exits 2 with the framed messages on stderr —
+ * the documented way to wake a session waiting at its prompt. Exits 0 when the session gets busy
+ * again, a newer waiter takes over, the session ends, or after maxMs.
+ */
+export async function waitForWake(stdinText: string, env = process.env, o: WaitOptions = { maxMs: 12 * 3_600_000, pollMs: 60_000, graceMs: 1500 }): Promise<HookOutcome & { stderr: string }> {
+  const quiet = { stdout: '', stderr: '', exitCode: 0 };
+  if (env.CLAUDE_PEERS_DISABLE === '1' || env.CLAUDE_PEERS_REWAKE === '0') return quiet;
+  const input = parseHookInput(stdinText);
+  const claudePid = Number(env.CLAUDE_PID) || process.ppid;
+  const id = sessionIdentity(claudePid, { sessionId: input.session_id, cwd: input.cwd }, env);
+  let cfg;
+  try { cfg = loadConfig(env); } catch { return quiet; }
+  const client = BrokerClient.fromConfig(cfg, o.pollMs + 5000);
+  const deadline = Date.now() + o.maxMs;
+  try {
+    while (Date.now() < deadline && isAlive(id.pid)) {
+      client.refreshToken(cfg);
+      let r: WaitResponse;
+      try {
+        r = await client.post<WaitResponse>('/hooks/wait', { pid: id.pid, pidStart: id.pidStart, waitMs: Math.min(o.pollMs, deadline - Date.now()) });
+      } catch {
+        await new Promise((res) => setTimeout(res, 2000)); // broker restarting: try again
+        continue;
+      }
+      if (r.reason === 'timeout') continue;
+      if (r.reason !== 'message' || !r.peer) return quiet;
+      let msgs = r.messages;
+      if (r.peer.channels) {
+        // With channels on, the push itself may already have started a turn: give it a moment.
+        await new Promise((res) => setTimeout(res, o.graceMs));
+        const now = await client.get<{ peer: Peer }>(`/peers/${r.peer.id}`);
+        if (now.peer.status === 'working') return quiet;
+        msgs = (await client.get<InboxResponse>(`/peers/${r.peer.id}/inbox`)).messages;
+        if (!msgs.length) return quiet;
+      }
+      await client.post(`/peers/${r.peer.id}/ack`, { ids: msgs.map((m) => m.id), state: 'read' }).catch(() => {});
+      return { stdout: '', stderr: formatMessages(msgs), exitCode: 2 };
+    }
+    return quiet;
+  } finally {
+    client.close();
+  }
+}
+
 export async function runHook(eventArg: string): Promise<never> {
+  if (eventArg === 'wait') {
+    const text = await readStdin(2000);
+    const out = await waitForWake(text);
+    if (out.stderr) process.stderr.write(out.stderr + '\n');
+    process.exit(out.exitCode);
+  }
   const hard = setTimeout(() => process.exit(0), DEADLINE_MS + 150);
   hard.unref();
   const text = await readStdin(DEADLINE_MS / 2);

@@ -142,6 +142,13 @@ export const UnclaimRequest = z.object({
   paths: z.array(text(4096)).max(200).nullish(),
 }).strict();
 
+/** The rewake hook's long poll: wait until a message arrives for the session of this claude pid. */
+export const WaitRequest = z.object({
+  pid: pid,
+  pidStart: z.string().max(64).nullish(),
+  waitMs: z.number().int().min(0).max(600_000).default(60_000),
+}).strict();
+
 export const HookEventName = z.enum([
   'SessionStart', 'UserPromptSubmit', 'PreToolUse', 'PostToolUse', 'Stop', 'SessionEnd', 'Notification',
 ]);
@@ -192,6 +199,7 @@ export interface HookResponse {
   /** A Bash command that needs a lock another live peer holds (PreToolUse). */
   lockBlocked?: LockInfo;
 }
+export interface WaitResponse { reason: 'message' | 'busy' | 'superseded' | 'timeout' | 'unknown_peer'; peer: Peer | null; messages: Message[] }
 export interface ApiError { error: { code: string; message: string } }
 
 // ---- events (server-sent) ------------------------------------------------------------------
