@@ -1,8 +1,6 @@
 // Locks, claims and resync through the real MCP server and the real hook code path.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnBroker, startMcpPeer, tempHome, waitFor, type BrokerProc, type McpPeer } from '../support/processes.ts';
 import { handleHook } from '../../src/hooks/run-hook.ts';
@@ -10,7 +8,7 @@ import { handleHook } from '../../src/hooks/run-hook.ts';
 let b: BrokerProc;
 let home: string;
 let a: McpPeer, c: McpPeer;
-const repo = mkdtempSync(join(tmpdir(), 'cp-repo-'));
+const repo = tempHome('cp-repo-');
 
 before(async () => {
   home = tempHome();

@@ -1,7 +1,7 @@
 // Real processes for tests: a broker (`claude-peers broker`) and MCP servers (`claude-peers mcp`)
 // driven by the MCP SDK's Client, each with a stand-in "claude" process whose pid they follow.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -11,8 +11,14 @@ import { BrokerClient } from '../../src/client/broker-client.ts';
 
 export const CLI = resolve(__dirname, '../../dist/cli.js');
 
+const made: string[] = [];
+process.on('exit', () => { for (const d of made) rmSync(d, { recursive: true, force: true }); });
+
+/** A fresh temporary folder, removed when the test process exits. */
 export function tempHome(prefix = 'cp-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  made.push(d);
+  return d;
 }
 
 export async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs = 5000, what = 'condition'): Promise<NonNullable<T>> {
