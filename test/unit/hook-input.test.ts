@@ -64,5 +64,8 @@ test('hook settings cover every event with a short timeout and quote paths', () 
   const s = hookSettings((ev) => `node ${shellQuote('/path with space/cli.js')} hook ${ev}`);
   assert.deepEqual(Object.keys(s.hooks).sort(), ['PostToolUse', 'PreToolUse', 'SessionEnd', 'SessionStart', 'Stop', 'UserPromptSubmit']);
   assert.match(s.hooks.Stop[0].hooks[0].command, /'\/path with space\/cli\.js' hook Stop/);
+  const waiter = s.hooks.Stop[0].hooks[1];
+  assert.match(waiter.command, / hook wait$/);
+  assert.equal(waiter.asyncRewake, true, 'the idle waiter must be an asyncRewake hook');
   assert.ok(s.hooks.PreToolUse[0].matcher!.includes('Write'));
 });

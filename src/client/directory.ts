@@ -1,0 +1,159 @@
+// A live, in-memory picture of the broker for observers (the VS Code extension, its panel, the
+// status bar): loads a snapshot, then follows the broker's event stream. No vscode import, so the
+// same model is unit-testable and usable from a CLI.
+import type { BrokerClient } from './broker-client.ts';
+import type { BrokerEvent, Claim, Conflict, LockInfo, Message, Peer, PeersResponse } from '../protocol/wire.ts';
+
+/** How many messages the model keeps; the panel renders a window of them. */
+export const MESSAGE_CAP = 2000;
+
+export interface DirectorySnapshot {
+  connected: boolean;
+  peers: Peer[];
+  /** Oldest first, at most MESSAGE_CAP. */
+  messages: Message[];
+  conflicts: Conflict[];
+  locks: LockInfo[];
+  claims: Claim[];
+}
+
+export type DirectoryChange =
+  | { kind: 'connection'; connected: boolean }
+  | { kind: 'reset' }
+  | { kind: 'peer'; peer: Peer }
+  | { kind: 'message'; message: Message }
+  | { kind: 'message_state'; ids: number[]; state: Message['state'] }
+  | { kind: 'conflicts'; conflicts: Conflict[] }
+  | { kind: 'locks'; locks: LockInfo[] }
+  | { kind: 'claims'; claims: Claim[] };
+
+type Listener = (c: DirectoryChange) => void;
+
+export class PeerDirectory {
+  private readonly peers = new Map<string, Peer>();
+  private messages: Message[] = [];
+  private readonly messageIndex = new Map<number, Message>();
+  private conflicts: Conflict[] = [];
+  private locks: LockInfo[] = [];
+  private claims: Claim[] = [];
+  private connected = false;
+  private readonly listeners = new Set<Listener>();
+  private stream: { close(): void } | null = null;
+
+  constructor(private client: BrokerClient, private readonly log: (line: string) => void = () => {}) {}
+
+  /** Starts following the broker. Safe to call again after `useClient` (a new leader). */
+  start(): void {
+    this.stream?.close();
+    this.stream = this.client.subscribe(null, (e) => this.apply(e), (up, err) => {
+      if (up) {
+        // Every (re)connect reloads the full picture: events missed while down are not replayed.
+        this.reload().catch((e) => this.log(`Could not load the broker's state: ${(e as Error).message}`));
+      } else if (this.connected) {
+        this.connected = false;
+        this.log(`Lost the broker's event stream${err ? `: ${err.message}` : ''}; reconnecting.`);
+        this.emit({ kind: 'connection', connected: false });
+      }
+    });
+  }
+
+  /** Points the model at another broker client (after a failover) and resubscribes. */
+  useClient(client: BrokerClient): void {
+    this.client = client;
+    if (this.stream) this.start();
+  }
+
+  stop(): void {
+    this.stream?.close();
+    this.stream = null;
+  }
+
+  onChange(fn: Listener): { dispose(): void } {
+    this.listeners.add(fn);
+    return { dispose: () => this.listeners.delete(fn) };
+  }
+
+  snapshot(): DirectorySnapshot {
+    return {
+      connected: this.connected,
+      peers: [...this.peers.values()],
+      messages: this.messages.slice(),
+      conflicts: this.conflicts.slice(),
+      locks: this.locks.slice(),
+      claims: this.claims.slice(),
+    };
+  }
+
+  livePeers(): Peer[] { return [...this.peers.values()].filter((p) => p.status !== 'gone'); }
+  peer(id: string): Peer | undefined { return this.peers.get(id); }
+  currentConflicts(): Conflict[] { return this.conflicts; }
+
+  async reload(): Promise<void> {
+    const [peers, msgs, conflicts, locks, claims] = await Promise.all([
+      this.client.get<PeersResponse>('/peers?all=1'),
+      this.client.get<{ messages: Message[] }>(`/messages?limit=${MESSAGE_CAP}`),
+      this.client.get<{ conflicts: Conflict[] }>('/conflicts'),
+      this.client.get<{ locks: LockInfo[] }>('/locks'),
+      this.client.get<{ claims: Claim[] }>('/claims'),
+    ]);
+    this.peers.clear();
+    for (const p of peers.peers) this.peers.set(p.id, p);
+    this.messages = msgs.messages.slice().sort((a, b) => a.id - b.id);
+    this.messageIndex.clear();
+    for (const m of this.messages) this.messageIndex.set(m.id, m);
+    this.conflicts = conflicts.conflicts;
+    this.locks = locks.locks;
+    this.claims = claims.claims;
+    this.connected = true;
+    this.emit({ kind: 'reset' });
+  }
+
+  /** Applies one broker event; exported for tests through `apply`. */
+  apply(e: BrokerEvent): void {
+    switch (e.type) {
+      case 'peer':
+      case 'peer_gone':
+        this.peers.set(e.peer.id, e.peer);
+        this.emit({ kind: 'peer', peer: e.peer });
+        return;
+      case 'message': {
+        if (this.messageIndex.has(e.message.id)) return;
+        this.messages.push(e.message);
+        this.messageIndex.set(e.message.id, e.message);
+        if (this.messages.length > MESSAGE_CAP) {
+          for (const old of this.messages.splice(0, this.messages.length - MESSAGE_CAP)) this.messageIndex.delete(old.id);
+        }
+        this.emit({ kind: 'message', message: e.message });
+        return;
+      }
+      case 'message_state': {
+        for (const id of e.ids) {
+          const m = this.messageIndex.get(id);
+          if (m) m.state = e.state;
+        }
+        this.emit({ kind: 'message_state', ids: e.ids, state: e.state });
+        return;
+      }
+      case 'conflicts':
+        this.conflicts = e.conflicts;
+        this.emit({ kind: 'conflicts', conflicts: e.conflicts });
+        return;
+      case 'locks':
+        this.locks = e.locks;
+        this.emit({ kind: 'locks', locks: e.locks });
+        return;
+      case 'claims':
+        this.claims = e.claims;
+        this.emit({ kind: 'claims', claims: e.claims });
+        return;
+      case 'hello':
+        return;
+    }
+  }
+
+  private emit(c: DirectoryChange): void {
+    for (const fn of this.listeners) {
+      try { fn(c); } catch (e) { this.log(`A directory listener failed: ${(e as Error).message}`); }
+    }
+  }
+}
