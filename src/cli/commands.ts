@@ -2,7 +2,7 @@
 import { loadConfig, readToken, VERSION, type PeersConfig } from '../common/config.ts';
 import { BrokerClient, BrokerError } from '../client/broker-client.ts';
 import { startBroker, PortInUseError } from '../broker/broker.ts';
-import { hookSettings, shellQuote } from '../hooks/settings.ts';
+import { hooksFor, mcpAddLine } from '../common/launch-config.ts';
 import type { Health, InboxResponse, Message, PeersResponse, SendResponse } from '../protocol/wire.ts';
 import { HUMAN_ID } from '../protocol/wire.ts';
 
@@ -143,12 +143,10 @@ async function inbox(cfg: PeersConfig, flags: Flags): Promise<number> {
 }
 
 function setupClaude(): number {
-  const node = process.execPath;
-  const cli = __filename;
-  const mcp = JSON.stringify({ type: 'stdio', command: node, args: [cli, 'mcp'] });
-  const hooks = hookSettings((ev) => `${shellQuote(node)} ${shellQuote(cli)} hook ${ev}`);
+  const rt = { node: process.execPath, cli: __filename, electron: !!process.versions.electron };
+  const hooks = hooksFor(rt);
   console.log(`# 1. Add the claude-peers MCP server for every project (user scope):
-claude mcp add-json -s user claude-peers ${shellQuote(mcp)}
+${mcpAddLine(rt)}
 
 # 2. Add these hooks to ~/.claude/settings.json (merge the "hooks" key), or save them to a file
 #    and start claude with --settings <file>:

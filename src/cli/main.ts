@@ -46,6 +46,10 @@ The peer can answer with send_message to "human"; read answers with "claude-peer
   inbox: `Usage: claude-peers inbox [--follow] [--json]
 
 Shows the messages peers sent to the human. --follow keeps waiting for new ones.`,
+  'claude-shim': `Usage: claude [args...]   (through the VS Code extension's shim)
+
+Starts the real claude found further down PATH with the claude-peers MCP server and hooks added.
+Started by the "claude" shim the VS Code extension puts on its terminals' PATH; not run by hand.`,
   'setup-claude': `Usage: claude-peers setup-claude
 
 Prints (never writes) the "claude mcp add" line and the hooks JSON that put a Claude Code session
@@ -76,6 +80,11 @@ async function main(argv: string[]): Promise<number> {
   if (!(cmd in HELP)) {
     console.error(`claude-peers: unknown command "${cmd}". Run "claude-peers --help" for the list.`);
     return 2;
+  }
+  if (cmd === 'claude-shim') {
+    // Every argument belongs to claude, --help included: parse nothing.
+    const { runClaudeShim } = await import('./claude-shim.ts');
+    return runClaudeShim(rest);
   }
   const { positional, flags } = parseArgs(rest);
   if (flags.help) { console.log(HELP[cmd]); return 0; }
