@@ -1,7 +1,7 @@
 // Bundles every entry point with esbuild. `vscode` and the native SQLite addon stay external:
 // the first is provided by the editor, the second is loaded from disk at run time.
 import { build } from 'esbuild';
-import { readFileSync, mkdirSync, chmodSync } from 'node:fs';
+import { readFileSync, mkdirSync, chmodSync, copyFileSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const production = process.argv.includes('--production');
@@ -28,5 +28,14 @@ const optional = [
 import { existsSync } from 'node:fs';
 for (const e of optional) if (existsSync(e.entryPoints[0])) entries.push(e);
 await Promise.all(entries.map((e) => build({ ...common, ...e })));
+
+// The peer panel's webview: its stylesheet and the codicon font next to the bundle, so the
+// webview loads everything from dist/webview/ (one of its localResourceRoots).
+if (existsSync('webview/main.ts')) {
+  mkdirSync('dist/webview', { recursive: true });
+  copyFileSync('webview/panel.css', 'dist/webview/panel.css');
+  const codicons = 'node_modules/@vscode/codicons/dist';
+  for (const f of ['codicon.css', 'codicon.ttf']) copyFileSync(`${codicons}/${f}`, `dist/webview/${f}`);
+}
 chmodSync('dist/cli.js', 0o755);
 console.log(`built ${entries.map((e) => e.outfile).join(', ')}`);

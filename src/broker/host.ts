@@ -30,6 +30,7 @@ export interface BrokerHostOptions {
   /** Passed to startBroker (tests shorten them). */
   ttlMs?: number;
   sweepMs?: number;
+  conflictWindowMs?: number;
 }
 
 export class BrokerHost {
@@ -111,7 +112,7 @@ export class BrokerHost {
       const t0 = Date.now();
       this.broker = await startBroker({
         config, port: config.port, log: (l) => this.log(`[broker] ${l}`), nativeBinding: this.o.nativeBinding,
-        ttlMs: this.o.ttlMs, sweepMs: this.o.sweepMs,
+        ttlMs: this.o.ttlMs, sweepMs: this.o.sweepMs, conflictWindowMs: this.o.conflictWindowMs,
       });
       this.client.token = this.broker.token;
       this.failures = 0;

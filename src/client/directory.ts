@@ -57,6 +57,9 @@ export class PeerDirectory {
     });
   }
 
+  /** The client this model reads through; observers send through it too. */
+  get brokerClient(): BrokerClient { return this.client; }
+
   /** Points the model at another broker client (after a failover) and resubscribes. */
   useClient(client: BrokerClient): void {
     this.client = client;

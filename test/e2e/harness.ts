@@ -489,13 +489,16 @@ export async function openFile(page: Page, relativePath: string, opts: { timeout
 
 /** The active terminal's xterm element. */
 function activeXterm(page: Page) {
-  return page.locator('.terminal-wrapper.active .xterm, .terminal-group .terminal-wrapper .xterm').first();
+  // With several terminals only the active wrapper's xterm takes keys; fall back for a lone one.
+  return page.locator('.terminal-wrapper .xterm:visible').last();
 }
 
 /** Opens a new integrated terminal and waits until it has focus and shows a prompt. */
 export async function openTerminal(page: Page, opts: { timeoutMs?: number } = {}): Promise<void> {
   const timeout = opts.timeoutMs ?? 30_000;
+  const before = await page.locator('.terminal-wrapper').count();
   await runCommand(page, 'Terminal: Create New Terminal', { timeoutMs: timeout });
+  await waitUntil(async () => (await page.locator('.terminal-wrapper').count()) > before, timeout, 'a new terminal');
   await activeXterm(page).waitFor({ state: 'visible', timeout });
   // Wait for the shell to print something (its prompt) before typing.
   await waitUntil(async () => (await terminalText(page)).trim().length > 0, timeout, 'the terminal prompt');
@@ -522,7 +525,8 @@ export async function typeInTerminal(page: Page, text: string, opts: { enter?: b
 export async function terminalText(page: Page): Promise<string> {
   return page.evaluate(() => {
     const wrappers = Array.from(document.querySelectorAll('.terminal-wrapper'));
-    const active = (wrappers.find((w) => w.classList.contains('active')) ?? wrappers[wrappers.length - 1]) as HTMLElement | undefined;
+    const shown = wrappers.filter((w) => (w as HTMLElement).offsetParent !== null);
+    const active = (shown.find((w) => w.classList.contains('active')) ?? shown[shown.length - 1] ?? wrappers[wrappers.length - 1]) as HTMLElement | undefined;
     if (!active) return '';
     const rows = active.querySelector('.xterm-rows') as HTMLElement | null;
     if (rows && rows.children.length) return Array.from(rows.children).map((r) => (r.textContent ?? '').replace(/\u00a0/g, ' ').trimEnd()).join('\n');

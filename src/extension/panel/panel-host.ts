@@ -18,6 +18,8 @@ export interface PanelHost {
   openTerminal(): void;
   /** Breaks a lock held by a (stale) peer, as the human. */
   breakLock(name: string): Promise<void>;
+  /** Fires when terminals open or close (terminal names on the cards); optional. */
+  onDidChangeTerminals?: vscode.Event<unknown>;
   /** Absolute paths of this window's workspace folders ("this workspace" filter). */
   workspaceFolders(): string[];
   log(line: string): void;

@@ -1,0 +1,53 @@
+// Puts every `claude` started in this window's integrated terminals on the peer network: a small
+// `claude` shim in the extension's global storage goes first on the terminals' PATH. The terminal
+// env holds only that stable folder; the shim reads the current runtime and switches from
+// shim.json, which is rewritten when settings change, so open terminals never go stale.
+import * as vscode from 'vscode';
+import { join, delimiter } from 'node:path';
+import { installShim, type ShimConfig } from '../cli/claude-shim.ts';
+import type { Runtime } from '../common/launch-config.ts';
+import type { Settings } from './settings.ts';
+
+export class Enrolment implements vscode.Disposable {
+  readonly binDir: string;
+
+  constructor(private readonly context: vscode.ExtensionContext, private readonly log: vscode.LogOutputChannel) {
+    this.binDir = join(context.globalStorageUri.fsPath, 'bin');
+  }
+
+  /** The runtime sessions use: VS Code's own binary as Node, and the CLI bundled with us. */
+  runtime(s: Settings): Runtime {
+    const env: Record<string, string> = {};
+    if (s.port !== 7899) env.CLAUDE_PEERS_PORT = String(s.port);
+    if (process.env.CLAUDE_PEERS_HOME) env.CLAUDE_PEERS_HOME = process.env.CLAUDE_PEERS_HOME;
+    if (s.conflictPolicy !== 'warn') env.CLAUDE_PEERS_CONFLICT_POLICY = s.conflictPolicy;
+    return {
+      node: process.execPath,
+      cli: join(this.context.extensionPath, 'dist', 'cli.js'),
+      electron: !!process.versions.electron,
+      env,
+    };
+  }
+
+  apply(s: Settings): void {
+    const cfg: ShimConfig = { enabled: s.enrol, channels: s.channels, runtime: this.runtime(s) };
+    try {
+      installShim(this.binDir, cfg);
+    } catch (e) {
+      this.log.error(`Could not write the claude shim into ${this.binDir}: ${(e as Error).message}. Sessions in VS Code terminals will not join the peer network; use "Claude Peers: Copy setup for other terminals" instead.`);
+      return;
+    }
+    const env = this.context.environmentVariableCollection;
+    if (s.enrol) {
+      env.persistent = true;
+      env.description = new vscode.MarkdownString('Claude Peers: `claude` in this terminal joins the peer network (a shim first on PATH adds the MCP server and hooks; switch off with **claudePeers.enrol.enabled**).');
+      env.prepend('PATH', this.binDir + delimiter);
+      this.log.info(`Enrolment on: terminals get ${this.binDir} first on PATH (channels ${s.channels ? 'on' : 'off'}).`);
+    } else {
+      env.clear();
+      this.log.info('Enrolment off: claude in new terminals runs unchanged; open terminals pass straight through.');
+    }
+  }
+
+  dispose(): void { /* the collection is owned by VS Code and persists by design */ }
+}

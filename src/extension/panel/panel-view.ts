@@ -1,0 +1,192 @@
+// The "Peers" sidebar view: one WebviewViewProvider. It serves the webview's HTML (strict CSP,
+// fresh nonce), forwards the directory's changes in batches, and answers the webview's requests
+// through PanelHost. Every post waits until the webview said `ready`.
+import * as vscode from 'vscode';
+import { homedir } from 'node:os';
+import type { DirectoryChange } from '../../client/directory.ts';
+import {
+  parseWebviewMessage, PANEL_PROTOCOL_VERSION, type HostToWebview, type PanelContext, type PanelRequest,
+} from '../../protocol/panel.ts';
+import type { PanelHost } from './panel-host.ts';
+import { panelHtml, panelNonce } from './panel-html.ts';
+
+/** Changes are gathered this long and posted as one batch (a burst of messages is one post). */
+const BATCH_MS = 30;
+
+export class PeerPanelProvider implements vscode.WebviewViewProvider, vscode.Disposable {
+  static readonly viewType = 'claudePeers.panel';
+
+  private view: vscode.WebviewView | undefined;
+  private viewDisposables: vscode.Disposable[] = [];
+  private ready = false;
+  /** Posts held until the webview is ready (changes are not kept: `ready` gets a fresh snapshot). */
+  private held: HostToWebview[] = [];
+  private changes: DirectoryChange[] = [];
+  private batchTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly extensionUri: vscode.Uri, private readonly host: PanelHost) {}
+
+  resolveWebviewView(view: vscode.WebviewView): void {
+    const composes = this.held.filter((h) => h.kind === 'compose');
+    this.disposeView();
+    this.held = composes;
+    this.view = view;
+    this.ready = false;
+    const webview = view.webview;
+    const distUri = vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview');
+    webview.options = {
+      enableScripts: true,
+      localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'media'), distUri],
+    };
+    webview.html = panelHtml({
+      cspSource: webview.cspSource,
+      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(distUri, 'panel.js')).toString(),
+      codiconsUri: webview.asWebviewUri(vscode.Uri.joinPath(distUri, 'codicon.css')).toString(),
+      styleUri: webview.asWebviewUri(vscode.Uri.joinPath(distUri, 'panel.css')).toString(),
+      nonce: panelNonce(),
+    });
+    this.viewDisposables.push(
+      webview.onDidReceiveMessage((raw) => this.receive(raw)),
+      this.host.onDidChange((c) => this.queueChange(c)),
+      view.onDidDispose(() => {
+        if (this.view === view) { this.disposeView(); this.view = undefined; }
+      }),
+    );
+    if (this.host.onDidChangeTerminals) {
+      this.viewDisposables.push(this.host.onDidChangeTerminals(() => this.flushSoon()));
+    }
+  }
+
+  /** Focuses the composer, optionally addressed to a peer id or scope and prefilled. */
+  compose(to?: string, body?: string): void {
+    if (this.view) {
+      this.post({ kind: 'compose', to, body });
+      this.view.show(false);
+    } else {
+      // Not resolved yet: keep it for the webview's `ready`, and open the view.
+      this.held.push({ kind: 'compose', to, body });
+      void vscode.commands.executeCommand(`${PeerPanelProvider.viewType}.focus`);
+    }
+  }
+
+  dispose(): void {
+    this.disposeView();
+    this.view = undefined;
+  }
+
+  // ---- host → webview
+
+  private post(m: HostToWebview): void {
+    if (!this.view) return;
+    if (!this.ready) { this.held.push(m); return; }
+    void this.view.webview.postMessage(m).then(undefined, (e: Error) => this.host.log(`panel: post failed: ${e.message}`));
+  }
+
+  private context(): PanelContext {
+    const terminals: Record<string, string> = {};
+    for (const p of this.host.snapshot().peers) {
+      if (p.status === 'gone') continue;
+      const name = this.host.terminalName(p.id);
+      if (name) terminals[p.id] = name;
+    }
+    return { workspaceFolders: this.host.workspaceFolders(), home: homedir(), terminals };
+  }
+
+  private postSnapshot(): void {
+    this.changes = [];
+    this.post({ kind: 'snapshot', snapshot: this.host.snapshot(), context: this.context() });
+  }
+
+  private queueChange(c: DirectoryChange): void {
+    if (!this.view || !this.ready) return; // the snapshot sent on `ready` will include it
+    this.changes.push(c);
+    this.flushSoon();
+  }
+
+  private flushSoon(): void {
+    if (this.batchTimer) return;
+    this.batchTimer = setTimeout(() => { this.batchTimer = undefined; this.flush(); }, BATCH_MS);
+  }
+
+  private flush(): void {
+    if (!this.view || !this.ready) return;
+    const changes = this.changes;
+    this.changes = [];
+    // A reset (reconnect, new leader) means the picture was reloaded: send it whole.
+    if (changes.some((c) => c.kind === 'reset')) this.postSnapshot();
+    else this.post({ kind: 'changes', changes, context: this.context() });
+  }
+
+  // ---- webview → host
+
+  private receive(raw: unknown): void {
+    const m = parseWebviewMessage(raw);
+    if (!m) { this.host.log('panel: ignored a malformed message from the webview'); return; }
+    if (m.kind === 'ready') {
+      if (m.version !== PANEL_PROTOCOL_VERSION) this.host.log(`panel: webview speaks protocol ${m.version}, host ${PANEL_PROTOCOL_VERSION}`);
+      this.ready = true;
+      const held = this.held.filter((h) => h.kind === 'compose');
+      this.held = [];
+      this.postSnapshot();
+      for (const h of held) this.post(h);
+      return;
+    }
+    this.handle(m).then(
+      (result) => this.post({ kind: 'response', id: m.id, ok: true, result: result ?? null }),
+      (e: unknown) => {
+        const error = e instanceof Error ? e.message : String(e);
+        this.host.log(`panel: ${m.method} failed: ${error}`);
+        this.post({ kind: 'response', id: m.id, ok: false, error });
+      },
+    );
+  }
+
+  private async handle(req: PanelRequest): Promise<unknown> {
+    switch (req.method) {
+      case 'send':
+        return this.host.sendHumanMessage(req.params.to, req.params.body, req.params.replyTo);
+      case 'messagePeers': {
+        const { peerIds, body } = req.params;
+        const results = await Promise.allSettled(peerIds.map((id) => this.host.sendHumanMessage(id, body)));
+        const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failed.length) {
+          const why = failed.map((f) => (f.reason instanceof Error ? f.reason.message : String(f.reason))).join('; ');
+          throw new Error(failed.length === peerIds.length ? why : `Sent to ${peerIds.length - failed.length} of ${peerIds.length}: ${why}`);
+        }
+        return { sent: peerIds.length };
+      }
+      case 'openFile':
+        return this.host.openFile(req.params.path);
+      case 'revealTerminal':
+        return this.host.revealTerminal(req.params.peerId);
+      case 'openTerminal':
+        return this.host.openTerminal();
+      case 'breakLock': {
+        const { name } = req.params;
+        const lock = this.host.snapshot().locks.find((l) => l.name === name);
+        const holder = lock?.holder ? ` held by ${lock.holder.name}` : '';
+        const choice = await vscode.window.showWarningMessage(
+          `Break the lock "${name}"${holder}?`,
+          { modal: true, detail: 'The holder is not asked first. Break a lock only when its holder is stuck or gone.' },
+          'Break Lock',
+        );
+        if (choice !== 'Break Lock') return false;
+        await this.host.breakLock(name);
+        return true;
+      }
+      case 'resync':
+        this.postSnapshot();
+        return undefined;
+    }
+  }
+
+  private disposeView(): void {
+    clearTimeout(this.batchTimer);
+    this.batchTimer = undefined;
+    this.ready = false;
+    this.held = [];
+    this.changes = [];
+    for (const d of this.viewDisposables.reverse()) d.dispose();
+    this.viewDisposables = [];
+  }
+}

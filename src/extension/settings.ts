@@ -1,0 +1,45 @@
+// The extension's settings, one namespace, keys as constants, read in one place.
+import * as vscode from 'vscode';
+
+export const SECTION = 'claudePeers';
+
+export const Keys = {
+  port: 'port',
+  enrol: 'enrol.enabled',
+  channels: 'channels.enabled',
+  conflictPolicy: 'conflicts.policy',
+  conflictWindow: 'conflicts.windowMinutes',
+  wakePeer: 'wake.peerMessages',
+  wakeHuman: 'wake.humanMessages',
+} as const;
+
+export type WakeMode = 'off' | 'ask' | 'on';
+export type ConflictPolicy = 'off' | 'warn' | 'ask';
+
+export interface Settings {
+  port: number;
+  enrol: boolean;
+  channels: boolean;
+  conflictPolicy: ConflictPolicy;
+  conflictWindowMinutes: number;
+  wakePeer: WakeMode;
+  wakeHuman: WakeMode;
+}
+
+export function readSettings(): Settings {
+  const c = vscode.workspace.getConfiguration(SECTION);
+  const port = c.get<number>(Keys.port, 7899);
+  return {
+    port: Number.isInteger(port) && port > 0 && port < 65536 ? port : 7899,
+    enrol: c.get<boolean>(Keys.enrol, true),
+    channels: c.get<boolean>(Keys.channels, false),
+    conflictPolicy: c.get<ConflictPolicy>(Keys.conflictPolicy, 'warn'),
+    conflictWindowMinutes: Math.max(1, c.get<number>(Keys.conflictWindow, 60)),
+    wakePeer: c.get<WakeMode>(Keys.wakePeer, 'ask'),
+    wakeHuman: c.get<WakeMode>(Keys.wakeHuman, 'on'),
+  };
+}
+
+export function affects(e: vscode.ConfigurationChangeEvent, key: string): boolean {
+  return e.affectsConfiguration(`${SECTION}.${key}`);
+}

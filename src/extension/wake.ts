@@ -1,0 +1,88 @@
+// Waking an idle session that runs in one of this window's terminals. The hooks' asyncRewake
+// waiter is the first choice and usually hands messages over within a second; when a message is
+// still unread after a grace period and the peer is idle at its prompt, we type a short, neutral
+// prompt into its terminal. Never the peer's words: the hooks then deliver them, framed as peer
+// content. The settings decide: off / ask / on, separately for peer and human messages.
+import * as vscode from 'vscode';
+import type { PeerDirectory } from '../client/directory.ts';
+import type { Message, Peer } from '../protocol/wire.ts';
+import type { TerminalMap } from './terminals.ts';
+import { SECTION, Keys, type Settings, type WakeMode } from './settings.ts';
+
+/** What the asyncRewake waiter gets before we step in. */
+export const WAKE_GRACE_MS = 2500;
+/** No second nudge for the same peer sooner than this, unless new messages came. */
+const REPEAT_MS = 30_000;
+
+export function wakePrompt(n: number): string {
+  return `[claude-peers] ${n} new message${n === 1 ? '' : 's'}: read ${n === 1 ? 'it' : 'them'} with check_messages`;
+}
+
+export class Waker implements vscode.Disposable {
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly last = new Map<string, { at: number; newest: number }>();
+  private readonly sub: { dispose(): void };
+
+  constructor(
+    private readonly directory: PeerDirectory,
+    private readonly terminals: TerminalMap,
+    private readonly settings: () => Settings,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
+    this.sub = directory.onChange((c) => {
+      if (c.kind === 'message' && c.message.toId !== 'human') this.schedule(c.message.toId);
+    });
+  }
+
+  private schedule(peerId: string): void {
+    if (this.timers.has(peerId)) return;
+    this.timers.set(peerId, setTimeout(() => {
+      this.timers.delete(peerId);
+      void this.check(peerId);
+    }, WAKE_GRACE_MS));
+  }
+
+  private unread(peerId: string): Message[] {
+    return this.directory.snapshot().messages.filter((m) => m.toId === peerId && m.state !== 'read');
+  }
+
+  private async check(peerId: string): Promise<void> {
+    const peer = this.directory.peer(peerId);
+    if (!peer || peer.status !== 'idle') return; // working: the PostToolUse/Stop hooks deliver
+    const unread = this.unread(peerId);
+    if (!unread.length) return;
+    const terminal = this.terminals.terminalFor(peer);
+    if (!terminal) return; // not in this window: the window that has it decides
+    const newest = Math.max(...unread.map((m) => m.id));
+    const prev = this.last.get(peerId);
+    if (prev && prev.newest >= newest && Date.now() - prev.at < REPEAT_MS) return;
+    const s = this.settings();
+    const fromHuman = unread.some((m) => m.fromKind === 'human');
+    const mode: WakeMode = fromHuman ? s.wakeHuman : s.wakePeer;
+    if (mode === 'off') return;
+    if (mode === 'ask') {
+      const senders = [...new Set(unread.map((m) => m.fromName))].join(', ');
+      const pick = await vscode.window.showInformationMessage(
+        `${peer.name} is idle with ${unread.length} unread message${unread.length === 1 ? '' : 's'} from ${senders}. Wake it by typing a short prompt into its terminal?`,
+        'Wake', 'Always wake', 'Never',
+      );
+      if (pick === 'Always wake' || pick === 'Never') {
+        await vscode.workspace.getConfiguration(SECTION).update(fromHuman ? Keys.wakeHuman : Keys.wakePeer, pick === 'Never' ? 'off' : 'on', vscode.ConfigurationTarget.Global);
+      }
+      if (pick !== 'Wake' && pick !== 'Always wake') return;
+      if (!this.unread(peerId).length) return; // read meanwhile
+    }
+    this.wake(peer, terminal, this.unread(peerId).length);
+    this.last.set(peerId, { at: Date.now(), newest });
+  }
+
+  wake(peer: Peer, terminal: vscode.Terminal, n: number): void {
+    this.log.info(`Waking ${peer.name} in terminal "${terminal.name}" (${n} unread).`);
+    terminal.sendText(wakePrompt(n), true);
+  }
+
+  dispose(): void {
+    this.sub.dispose();
+    for (const t of this.timers.values()) clearTimeout(t);
+  }
+}

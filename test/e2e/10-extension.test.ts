@@ -1,0 +1,114 @@
+// The extension in a real VS Code (code-server) in headless Chromium, with the real Claude Code
+// CLI in its integrated terminals talking to a scripted fake model: typing `claude` in a terminal
+// puts the session on the network; two sessions writing the same file raise the conflict warning,
+// the Explorer badge and the status bar count.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  e2eSkip, startCodeServer, openWorkbench, openTerminal, typeInTerminal, screenshot, freePort, waitUntil, waitForTerminalText, sleep, runCommand,
+  type CodeServer, type Workbench,
+} from './harness.ts';
+import { extensionUnderTest, claudeTerminalWorld } from './world.ts';
+import { startFakeAnthropic, text, toolUse, lastUserText, isMainLoop, toolUsesSoFar, type FakeAnthropic } from '../support/fake-anthropic.ts';
+import { BrokerClient } from '../../src/client/broker-client.ts';
+import type { Conflict, Peer } from '../../src/protocol/wire.ts';
+
+test('claude in two integrated terminals: both join, a shared file raises the warning and the Explorer badge', { skip: e2eSkip(), timeout: 240_000 }, async (t) => {
+  let cs: CodeServer | undefined;
+  let wb: Workbench | undefined;
+  let fake: FakeAnthropic | undefined;
+  try {
+    const world = claudeTerminalWorld();
+    // The fake model: "write shared.txt" → a Write tool call, then a short answer.
+    fake = await startFakeAnthropic((req) => {
+      const body = req.body;
+      if (!isMainLoop(body)) return [text('ok')];
+      const prompt = lastUserText(body);
+      const wrote = toolUsesSoFar(body).some((u) => u.name === 'Write');
+      if (/write shared\.txt/.test(prompt) && !wrote) {
+        return [toolUse('Write', { file_path: join(world.folder, 'shared.txt'), content: `written at ${Date.now()}\n` })];
+      }
+      return [text('Done.')];
+    });
+    const port = await freePort();
+    cs = await startCodeServer({
+      folder: world.folder,
+      ...extensionUnderTest(),
+      settings: { ...world.settings(), 'claudePeers.port': port, 'claudePeers.wake.peerMessages': 'off' },
+      env: world.env(fake.url),
+    });
+    wb = await openWorkbench(cs.url);
+    const { page } = wb;
+
+    // The window hosts the broker: it answers on the configured port with our token.
+    const client = new BrokerClient({ port, token: null });
+    await waitUntil(() => client.health(500), 60_000, 'the extension to start the broker');
+    client.token = readFileSync(join(world.brokerHome, 'token'), 'utf8').trim();
+
+    const peers = async () => (await client.get<{ peers: Peer[] }>('/peers')).peers;
+    const startClaude = async (n: number) => {
+      await openTerminal(page);
+      await typeInTerminal(page, 'claude --permission-mode acceptEdits');
+      return waitUntil(async () => { const l = await peers(); return l.length >= n ? l : null; }, 60_000, `claude session ${n} to join`);
+    };
+    // Claude Code's prompt reads fast typing as a paste, where Enter is a newline: pause first.
+    const prompt = async (line: string) => {
+      await waitForTerminalText(page, 'accept edits on', 30_000);
+      await typeInTerminal(page, line, { enter: false });
+      await sleep(600);
+      await page.keyboard.press('Enter');
+    };
+    const first = await startClaude(1);
+    assert.match(first[0].terminalId ?? '', /^shell-pid:\d+$/, 'the shim stamped the terminal');
+    assert.equal(first[0].cwd, world.folder);
+    await prompt('please write shared.txt');
+    await waitUntil(async () => (await peers()).some((p) => p.files.some((f) => f.path.endsWith('shared.txt'))), 60_000, 'the first Write to be recorded');
+
+    const both = await startClaude(2);
+    assert.equal(new Set(both.map((p) => p.name)).size, 2);
+    await prompt('please write shared.txt');
+    const conflicts = await waitUntil(async () => {
+      const c = (await client.get<{ conflicts: Conflict[] }>('/conflicts')).conflicts;
+      return c.some((x) => x.path.endsWith('shared.txt')) ? c : null;
+    }, 60_000, 'the conflict');
+    assert.equal(conflicts[0].peers.length, 2);
+
+    // The warning names both peers and the file.
+    const [a, b] = conflicts[0].peers.map((p) => p.name);
+    // A toast hides after a while: look in the notification centre, which keeps it.
+    await runCommand(page, 'Notifications: Show Notifications');
+    const toast = page.locator('.notification-list-item', { hasText: 'shared.txt' }).first();
+    await toast.waitFor({ state: 'visible', timeout: 20_000 });
+    t.diagnostic(`screenshot: ${await screenshot(page, '10-conflict-warning')}`);
+    const toastText = await toast.innerText();
+    assert.ok(toastText.includes(a) && toastText.includes(b), `warning names both peers: ${toastText}`);
+
+    // The Explorer shows the badge on the file.
+    await page.keyboard.press('Control+Shift+E');
+    const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'shared.txt' }).first();
+    await row.waitFor({ state: 'visible', timeout: 20_000 });
+    // VS Code draws decoration badges as CSS ::after content on the label.
+    const badgeOf = `(() => {
+      const row = [...document.querySelectorAll('.explorer-folders-view .monaco-list-row')].find((r) => r.textContent.includes('shared.txt'));
+      if (!row) return '';
+      return [...row.querySelectorAll('*')].map((el) => getComputedStyle(el, '::after').content).filter((c) => c && c !== 'none' && c !== 'normal').join(' ');
+    })()`;
+    await waitUntil(async () => String(await page.evaluate(badgeOf)).includes('⚠'), 20_000, 'the conflict badge in the Explorer');
+    // The status bar counts two peers and one conflict.
+    const item = page.locator('[id$="claudePeers.status"]').first();
+    let shown = '';
+    await waitUntil(async () => /^\s*2\s+1\s*$/.test(shown = await item.innerText()), 20_000, 'the status bar to show 2 peers and 1 conflict')
+      .catch((e) => { throw new Error(`${(e as Error).message}; it shows ${JSON.stringify(shown)}`); });
+    t.diagnostic(`screenshot: ${await screenshot(page, '10-conflict')}`);
+  } catch (e) {
+    if (wb) await screenshot(wb.page, '10-extension-failure').catch(() => undefined);
+    if (cs) t.diagnostic(`code-server output:\n${cs.logs().slice(-3000)}`);
+    throw e;
+  } finally {
+    await wb?.close();
+    await cs?.stop();
+    await fake?.close();
+  }
+});

@@ -1,0 +1,340 @@
+// Running the real Claude Code CLI in tests: a scratch HOME that skips onboarding, an environment
+// that points it at the fake Messages API and at the test broker, our MCP server and hooks as
+// Claude Code would be configured with them, a `claude -p` runner and a tmux-driven interactive
+// session. Nothing here talks to anything but loopback.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync, realpathSync, existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { TestContext } from 'node:test';
+import { hookSettings, shellQuote } from '../../src/hooks/settings.ts';
+import type { Peer } from '../../src/protocol/wire.ts';
+import { CLI, spawnBroker, startMcpPeer, tempHome, waitFor, type BrokerProc, type McpPeer } from './processes.ts';
+import { startFakeAnthropic, type FakeAnthropic, type Script } from './fake-anthropic.ts';
+
+export const CLAUDE_BIN = resolve(__dirname, '../../node_modules/.bin/claude');
+export const API_KEY = 'sk-test';
+
+export interface ClaudeWorld {
+  /** The scratch HOME (holds .claude.json, .claude/, settings and MCP config files). */
+  home: string;
+  /** The project folder claude runs in (trusted in .claude.json). */
+  cwd: string;
+  fakeUrl: string;
+  brokerPort: number;
+  brokerHome: string;
+  /** Our MCP server pushes channel notifications and registers with channels on. */
+  channels?: boolean;
+}
+
+/** A scratch HOME whose .claude.json has onboarding done, our key approved and `projects` trusted. */
+export function scratchHome(projects: string[], opts: { channelsFlag?: boolean } = {}): string {
+  const home = tempHome('cp-claude-');
+  const cfg: Record<string, unknown> = {
+    hasCompletedOnboarding: true,
+    lastOnboardingVersion: '2.1.328',
+    numStartups: 1,
+    customApiKeyResponses: { approved: [API_KEY.slice(-20)], rejected: [] },
+    projects: Object.fromEntries(projects.map((p) => [p, { hasTrustDialogAccepted: true, hasCompletedProjectOnboarding: true, allowedTools: [] }])),
+  };
+  // Channels are behind a feature flag an offline CLI cannot fetch; the disk cache turns it on.
+  if (opts.channelsFlag) cfg.cachedGrowthBookFeatures = { tengu_harbor: true };
+  writeFileSync(join(home, '.claude.json'), JSON.stringify(cfg, null, 2));
+  mkdirSync(join(home, '.claude'), { recursive: true });
+  mkdirSync(join(home, 'tmp'), { recursive: true });
+  return home;
+}
+
+/** A fresh project folder (realpath: Claude Code and the hooks resolve symlinks like /tmp). */
+export function projectDir(prefix = 'cp-proj-'): string {
+  return realpathSync(tempHome(prefix));
+}
+
+/** The environment of the claude process: fake API, scratch HOME, the test broker, no telemetry. */
+export function claudeEnv(w: ClaudeWorld, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const base: NodeJS.ProcessEnv = {};
+  // Nothing of an outer Claude Code session or of a real broker leaks into the test.
+  for (const [k, v] of Object.entries(process.env)) {
+    if (/^(CLAUDE|ANTHROPIC|CLAUDECODE|TMUX|XDG_)/.test(k)) continue;
+    base[k] = v;
+  }
+  const env: NodeJS.ProcessEnv = {
+    ...base,
+    HOME: w.home,
+    USERPROFILE: w.home,
+    XDG_CONFIG_HOME: join(w.home, '.config'),
+    XDG_CACHE_HOME: join(w.home, '.cache'),
+    XDG_DATA_HOME: join(w.home, '.local/share'),
+    XDG_STATE_HOME: join(w.home, '.local/state'),
+    TERM: 'xterm-256color',
+    ANTHROPIC_BASE_URL: w.fakeUrl,
+    ANTHROPIC_API_KEY: API_KEY,
+    DISABLE_TELEMETRY: '1',
+    DISABLE_AUTOUPDATER: '1',
+    DISABLE_ERROR_REPORTING: '1',
+    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+    CLAUDE_CODE_GB_DISK_CACHE_WHEN_TELEMETRY_OFF: '1',
+    // Claude Code's scratch files (otherwise /tmp/claude-<uid>/…) stay in the scratch HOME.
+    CLAUDE_CODE_TMPDIR: join(w.home, 'tmp'),
+    CLAUDE_PEERS_HOME: w.brokerHome,
+    CLAUDE_PEERS_PORT: String(w.brokerPort),
+    CLAUDE_PEERS_AUTOSTART: '0',
+    // The hooks' own broker deadline (800 ms) is meant for an idle machine; CI machines are not.
+    CLAUDE_PEERS_HOOK_DEADLINE_MS: '3000',
+    ...extra,
+  };
+  if (process.getuid?.() === 0) env.IS_SANDBOX = '1'; // root may only bypass permissions in a sandbox
+  return env;
+}
+
+/** The stdio server entry for our MCP server, as `claude mcp add-json` and --mcp-config take it. */
+export function mcpServerEntry(w: ClaudeWorld): { type: 'stdio'; command: string; args: string[]; env: Record<string, string> } {
+  const env: Record<string, string> = {
+    CLAUDE_PEERS_HOME: w.brokerHome,
+    CLAUDE_PEERS_PORT: String(w.brokerPort),
+    CLAUDE_PEERS_AUTOSTART: '0',
+    CLAUDE_PEERS_HEARTBEAT_MS: '1000',
+  };
+  if (w.channels) env.CLAUDE_PEERS_CHANNELS = '1';
+  return { type: 'stdio', command: process.execPath, args: [CLI, 'mcp'], env };
+}
+
+export function mcpConfig(w: ClaudeWorld): { mcpServers: Record<string, unknown> } {
+  return { mcpServers: { 'claude-peers': mcpServerEntry(w) } };
+}
+
+/** Our hooks (one definition in src/hooks/settings.ts) with the real CLI's commands. */
+export function peerHooks(): ReturnType<typeof hookSettings> {
+  return hookSettings((ev) => `${shellQuote(process.execPath)} ${shellQuote(CLI)} hook ${ev}`);
+}
+
+/** Writes the MCP config and the settings (hooks unless `hooks: false`) into the scratch HOME. */
+export function writeConfigs(w: ClaudeWorld, opts: { hooks?: boolean; settings?: Record<string, unknown> } = {}): { mcpConfigPath: string; settingsPath: string } {
+  const mcpConfigPath = join(w.home, 'mcp-config.json');
+  const settingsPath = join(w.home, 'test-settings.json');
+  writeFileSync(mcpConfigPath, JSON.stringify(mcpConfig(w), null, 2));
+  const settings = { ...(opts.hooks === false ? {} : peerHooks()), skipDangerousModePermissionPrompt: true, ...opts.settings };
+  writeFileSync(settingsPath, JSON.stringify(settings, null, 2));
+  return { mcpConfigPath, settingsPath };
+}
+
+/** The flags every scripted session uses: our server only, our hooks, no permission prompts. */
+export function sessionArgs(w: ClaudeWorld, opts: { hooks?: boolean; debugFile?: string } = {}): string[] {
+  const { mcpConfigPath, settingsPath } = writeConfigs(w, opts);
+  const args = ['--mcp-config', mcpConfigPath, '--strict-mcp-config', '--settings', settingsPath, '--permission-mode', 'bypassPermissions'];
+  if (opts.debugFile) args.push('--debug-file', opts.debugFile);
+  return args;
+}
+
+// ---- processes --------------------------------------------------------------------------------
+
+const live = new Set<number>();
+const tmuxSockets = new Set<string>();
+/** Where `tmux -L <name>` puts its socket; tmux leaves the file behind after kill-server. */
+const tmuxSocketPath = (name: string) => join(process.env.TMUX_TMPDIR || '/tmp', `tmux-${process.getuid?.() ?? 0}`, name);
+
+process.on('exit', () => {
+  for (const sock of tmuxSockets) {
+    spawnSync('tmux', ['-L', sock, 'kill-server'], { stdio: 'ignore' });
+    rmSync(tmuxSocketPath(sock), { force: true });
+  }
+  for (const pid of live) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+});
+
+const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+
+/** Every descendant of a process (children first found, then theirs). */
+export function descendants(pid: number): number[] {
+  const r = spawnSync('ps', ['-e', '-o', 'pid=,ppid='], { encoding: 'utf8' });
+  const kids = new Map<number, number[]>();
+  for (const line of r.stdout.split('\n')) {
+    const [c, p] = line.trim().split(/\s+/).map(Number);
+    if (!c) continue;
+    kids.set(p, [...(kids.get(p) ?? []), c]);
+  }
+  const out: number[] = [];
+  const walk = (p: number) => { for (const c of kids.get(p) ?? []) { out.push(c); walk(c); } };
+  walk(pid);
+  return out;
+}
+
+/** Our hook processes (any Claude Code started) that talk to the broker in `brokerHome`. */
+export function hookProcessesOf(brokerHome: string): number[] {
+  if (process.platform !== 'linux') return [];
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
+      if (!(cmd.includes(CLI) && cmd.includes('hook'))) continue;
+      if (readFileSync(`/proc/${d}/environ`, 'utf8').split('\0').includes(`CLAUDE_PEERS_HOME=${brokerHome}`)) out.push(Number(d));
+    } catch { /* gone or not ours */ }
+  }
+  return out;
+}
+
+/** Waits for processes to end by themselves, then SIGKILLs what is left. */
+export async function reap(pids: number[], graceMs = 5000): Promise<void> {
+  const deadline = Date.now() + graceMs;
+  while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  for (const pid of pids) if (alive(pid)) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+}
+
+export interface RunResult { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; ms: number; endedAt: number }
+
+/** Runs the claude binary to completion (killed after timeoutMs). */
+export function runClaude(args: string[], opts: { env: NodeJS.ProcessEnv; cwd: string; timeoutMs?: number; input?: string }): Promise<RunResult> {
+  const t0 = Date.now();
+  return new Promise((resolveRun, reject) => {
+    const p = spawn(CLAUDE_BIN, args, { cwd: opts.cwd, env: opts.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    if (p.pid) live.add(p.pid);
+    let kids: number[] = [];
+    const watchKids = setInterval(() => { if (p.pid) kids = [...new Set([...kids, ...descendants(p.pid)])]; }, 500);
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (c) => { stdout += c; });
+    p.stderr.on('data', (c) => { stderr += c; });
+    p.stdin.end(opts.input ?? '');
+    const timer = setTimeout(() => { p.kill('SIGKILL'); }, opts.timeoutMs ?? 45_000);
+    p.on('error', (e) => { clearTimeout(timer); clearInterval(watchKids); reject(e); });
+    p.on('close', (code, signal) => {
+      clearTimeout(timer);
+      clearInterval(watchKids);
+      if (p.pid) live.delete(p.pid);
+      const endedAt = Date.now();
+      // Its MCP server and hooks end with it; make sure nothing outlives the test.
+      void reap(kids, 3000).then(() => resolveRun({ code, signal, stdout, stderr, ms: endedAt - t0, endedAt }));
+    });
+  });
+}
+
+/** `claude -p <prompt>` with our MCP server and hooks. */
+export function runPrint(w: ClaudeWorld, prompt: string, opts: { hooks?: boolean; extraArgs?: string[]; env?: Record<string, string>; timeoutMs?: number; debugFile?: string } = {}): Promise<RunResult> {
+  const args = ['-p', prompt, ...sessionArgs(w, opts), ...(opts.extraArgs ?? [])];
+  return runClaude(args, { env: claudeEnv(w, opts.env), cwd: w.cwd, timeoutMs: opts.timeoutMs });
+}
+
+// ---- tmux ------------------------------------------------------------------------------------
+
+export function tmuxAvailable(): boolean {
+  return spawnSync('tmux', ['-V'], { stdio: 'ignore' }).status === 0;
+}
+
+/** Skips the test when tmux is missing, except under CI=true where that is a failure. */
+export function needTmux(t: TestContext): boolean {
+  if (tmuxAvailable()) return true;
+  if (process.env.CI === 'true') throw new Error('tmux is required for the interactive Claude Code tests (CI=true): install it (apt-get install tmux).');
+  t.skip('tmux is not installed: interactive Claude Code tests skipped');
+  return false;
+}
+
+let tmuxSeq = 0;
+
+/** An interactive claude in a detached tmux session on its own server socket. */
+export class TmuxClaude {
+  readonly socket: string;
+  private closed = false;
+
+  private constructor(socket: string) { this.socket = socket; }
+
+  static start(w: ClaudeWorld, args: string[], opts: { env?: Record<string, string> } = {}): TmuxClaude {
+    const socket = `cp-test-${process.pid}-${++tmuxSeq}`;
+    const t = new TmuxClaude(socket);
+    const cmd = [CLAUDE_BIN, ...args].map(shellQuote).join(' ');
+    tmuxSockets.add(socket);
+    const r = t.tmux(['-f', '/dev/null', 'new-session', '-d', '-x', '180', '-y', '45', '-s', 'claude', '-c', w.cwd, cmd, ';', 'set-option', '-g', 'remain-on-exit', 'on'],
+      claudeEnv(w, opts.env));
+    if (r.status !== 0) throw new Error(`tmux new-session failed: ${r.stderr}`);
+    return t;
+  }
+
+  private tmux(args: string[], env: NodeJS.ProcessEnv = process.env) {
+    return spawnSync('tmux', ['-L', this.socket, ...args], { env, encoding: 'utf8', timeout: 10_000 });
+  }
+
+  /** The visible screen, as text. */
+  screen(): string {
+    const r = this.tmux(['capture-pane', '-p', '-t', 'claude']);
+    return r.status === 0 ? r.stdout : '';
+  }
+
+  /** tmux send-keys: literal text with `literal`, or key names ("Enter", "Escape", "C-c"). */
+  keys(...keys: string[]): void {
+    this.tmux(['send-keys', '-t', 'claude', ...keys]);
+  }
+
+  type(text: string): void {
+    this.tmux(['send-keys', '-t', 'claude', '-l', text]);
+  }
+
+  waitForScreen(re: RegExp, timeoutMs = 15_000, what = String(re)): Promise<string> {
+    return waitFor(() => { const s = this.screen(); return re.test(s) ? s : ''; }, timeoutMs, `screen to show ${what}`)
+      .catch((e: Error) => { throw new Error(`${e.message}\n--- screen ---\n${this.screen()}`); });
+  }
+
+  /** The pid of the process running in the pane (claude itself: tmux execs the command via sh). */
+  panePid(): number {
+    const r = this.tmux(['display-message', '-p', '-t', 'claude', '#{pane_pid}']);
+    return Number(r.stdout.trim());
+  }
+
+  /** Ends the session: claude gets SIGHUP, then whatever it left running is killed. */
+  async kill(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const pane = this.panePid();
+    const pids = pane ? [pane, ...descendants(pane)] : [];
+    this.tmux(['kill-server']);
+    tmuxSockets.delete(this.socket);
+    rmSync(tmuxSocketPath(this.socket), { force: true });
+    await reap(pids, 5000);
+  }
+}
+
+/** Reads a file if it exists ('' otherwise): for debug logs in failure messages. */
+export function readIfExists(path: string): string {
+  try { return existsSync(path) ? readFileSync(path, 'utf8') : ''; } catch { return ''; }
+}
+
+// ---- a whole test world ---------------------------------------------------------------------
+
+export interface World extends ClaudeWorld {
+  broker: BrokerProc;
+  fake: FakeAnthropic;
+  /** Other peers: real `claude-peers mcp` processes driven by the MCP SDK client. */
+  peers: McpPeer[];
+  addPeer(opts?: { cwd?: string }): Promise<{ peer: McpPeer; name: string; id: string }>;
+  /** The claude session's own peer (registered by its MCP server and hooks, found by its cwd). */
+  claudePeer(timeoutMs?: number, all?: boolean): Promise<Peer>;
+  close(): Promise<void>;
+}
+
+/** A broker (ephemeral port, temp home), the fake API, a scratch HOME and a project folder. */
+export async function startWorld(opts: { script?: Script; channels?: boolean; cwd?: string } = {}): Promise<World> {
+  const brokerHome = tempHome('cp-broker-');
+  const broker = await spawnBroker(brokerHome, { env: { CLAUDE_PEERS_TTL_MS: '4000', CLAUDE_PEERS_SWEEP_MS: '500' } });
+  const fake = await startFakeAnthropic(opts.script);
+  const cwd = opts.cwd ?? projectDir();
+  const home = scratchHome([cwd], { channelsFlag: true });
+  const peers: McpPeer[] = [];
+  const w: World = {
+    home, cwd, fakeUrl: fake.url, brokerPort: broker.port, brokerHome, channels: opts.channels,
+    broker, fake, peers,
+    async addPeer(o = {}) {
+      const peer = await startMcpPeer(brokerHome, broker.port, { cwd: o.cwd });
+      peers.push(peer);
+      const me = await waitFor(async () => (await peer.call('whoami')).structured, 5000, 'the SDK peer to register');
+      return { peer, name: me.name as string, id: me.id as string };
+    },
+    claudePeer(timeoutMs = 15_000, all = false) {
+      return waitFor(async () => (await broker.client.get<{ peers: Peer[] }>(`/peers${all ? '?all=1' : ''}`)).peers.find((p) => p.cwd === cwd), timeoutMs, `a peer registered for ${cwd}`);
+    },
+    async close() {
+      for (const p of peers) await p.close();
+      await broker.kill();
+      await fake.close();
+      // Claude Code starts async hooks (our `hook wait`) detached from its process tree.
+      await reap(hookProcessesOf(brokerHome), 3000);
+    },
+  };
+  return w;
+}
