@@ -14,7 +14,9 @@ run('npm', ['run', 'build']);
 const editor = ['code', 'code-insiders', 'codium'].find(has);
 if (editor && !process.argv.includes('--standalone')) {
   run('npm', ['run', 'package']);
-  const vsix = readdirSync('.').filter((f) => f.endsWith('.vsix')).sort().pop();
+  // The build for this platform when there is one (it carries the matching native SQLite addon).
+  const all = readdirSync('.').filter((f) => /^claude-peers-.*\.vsix$/.test(f)).sort();
+  const vsix = all.find((f) => f.includes(`${process.platform}-${process.arch}`)) ?? all.pop();
   if (!vsix || !existsSync(vsix)) { console.error('packaging produced no .vsix'); process.exit(1); }
   run(editor, ['--install-extension', vsix, '--force']);
   console.log(`\nInstalled ${vsix} into ${editor}. Reload VS Code, open a terminal and run "claude": the session joins the Claude Peers panel.`);

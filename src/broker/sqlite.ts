@@ -32,6 +32,13 @@ export interface OpenOptions {
 
 const req = createRequire(__filename);
 
+/**
+ * How long a write waits for a lock another process holds. Both drivers wait synchronously (the
+ * broker's event loop stands still meanwhile), and the wait must end well before the clients' 5 s
+ * request timeout, so a session hears 503 database_locked instead of "the broker did not answer".
+ */
+const BUSY_TIMEOUT_MS = 2000;
+
 export function openDatabase(path: string, opts: OpenOptions = {}): { db: Database; fallbackReason?: string } {
   const wanted = opts.driver ?? (process.env.CLAUDE_PEERS_SQLITE as OpenOptions['driver']) ?? undefined;
   let reason: string | undefined;
@@ -49,6 +56,7 @@ export function openDatabase(path: string, opts: OpenOptions = {}): { db: Databa
     throw new Error(
       `No SQLite driver could open ${path}: ${reason ?? 'better-sqlite3 not tried'}; node:sqlite: ${firstLine(e)}. ` +
         'Reinstall claude-peers for this Node version (npm rebuild better-sqlite3), or run it with Node 22.5 or newer.',
+      { cause: e },
     );
   }
 }
@@ -79,7 +87,7 @@ function openBetter(path: string, opts: OpenOptions): Database {
   const BetterSqlite = req('better-sqlite3');
   const binding = opts.nativeBinding ?? shippedBinding();
   const raw = new BetterSqlite(path, binding ? { nativeBinding: binding } : {});
-  pragmas(raw, opts.busyTimeoutMs ?? 5000);
+  pragmas(raw, opts.busyTimeoutMs ?? BUSY_TIMEOUT_MS);
   const cache = new Map<string, Statement>();
   return {
     driver: 'better-sqlite3',
@@ -99,7 +107,7 @@ function openNodeSqlite(path: string, opts: OpenOptions): Database {
   // Loaded lazily: importing node:sqlite prints an ExperimentalWarning on some Node versions.
   const { DatabaseSync } = req('node:sqlite');
   const raw = new DatabaseSync(path);
-  pragmas(raw, opts.busyTimeoutMs ?? 5000);
+  pragmas(raw, opts.busyTimeoutMs ?? BUSY_TIMEOUT_MS);
   const cache = new Map<string, Statement>();
   let depth = 0;
   return {

@@ -156,7 +156,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<{ host
   context.subscriptions.push(panel, vscode.window.registerWebviewViewProvider(PeerPanelProvider.viewType, panel, { webviewOptions: { retainContextWhenHidden: true } }));
 
   // ---- commands -----------------------------------------------------------------------------
-  const reg = (id: string, fn: (...a: any[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, fn));
+  const reg = (id: string, fn: (...a: never[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, fn));
   reg(Commands.showLog, () => log.show());
   reg(Commands.openPanel, () => vscode.commands.executeCommand(`${PeerPanelProvider.viewType}.focus`));
   reg(Commands.newSession, () => newSessionTerminal());

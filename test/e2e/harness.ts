@@ -323,7 +323,7 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
     }, opts.startTimeoutMs ?? 60_000, 'code-server to answer', 200);
   } catch (e) {
     await stop();
-    throw new Error(`${(e as Error).message}\n--- code-server output ---\n${out}`);
+    throw new Error(`${(e as Error).message}\n--- code-server output ---\n${out}`, { cause: e });
   }
   let url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(resolve(opts.folder))}`;
   if (devMode) {
@@ -544,7 +544,7 @@ export async function waitForTerminalText(page: Page, text: string | RegExp, tim
       return (typeof text === 'string' ? last.includes(text) : text.test(last)) ? last : '';
     }, timeoutMs, `terminal text ${String(text)}`, 200);
   } catch (e) {
-    throw new Error(`${(e as Error).message}\n--- terminal shows ---\n${last}`);
+    throw new Error(`${(e as Error).message}\n--- terminal shows ---\n${last}`, { cause: e });
   }
 }
 
@@ -618,6 +618,6 @@ export async function webviewFrame(page: Page, viewTitle: string, opts: { timeou
       return inner;
     }, timeout, `webview view "${viewTitle}"`, 250);
   } catch (e) {
-    throw new Error(`${(e as Error).message} (view titles on screen: ${seen || 'none'})`);
+    throw new Error(`${(e as Error).message} (view titles on screen: ${seen || 'none'})`, { cause: e });
   }
 }

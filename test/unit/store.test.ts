@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { createRequire } from 'node:module';
 import { openDatabase } from '../../src/broker/sqlite.ts';
 import { MIGRATIONS, migrate } from '../../src/broker/migrations.ts';
 import { Store, StoreError } from '../../src/broker/store.ts';
@@ -138,5 +139,5 @@ test('node:sqlite fallback serves the same schema when available', { skip: !hasN
 });
 
 function hasNodeSqlite(): boolean {
-  try { require('node:sqlite'); return true; } catch { return false; }
+  try { createRequire(__filename)('node:sqlite'); return true; } catch { return false; }
 }
