@@ -55,7 +55,7 @@ export function applyChanges(s: DirectorySnapshot, changes: readonly DirectoryCh
         break;
       }
       case 'message_state': {
-        const toId = (c as { toId?: string }).toId;
+        const toId: string | undefined = c.toId;
         for (const id of c.ids) {
           for (const m of byId().get(id) ?? []) {
             if (toId !== undefined && m.toId !== toId) continue;

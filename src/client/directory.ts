@@ -22,17 +22,20 @@ export type DirectoryChange =
   | { kind: 'reset' }
   | { kind: 'peer'; peer: Peer }
   | { kind: 'message'; message: Message }
-  | { kind: 'message_state'; ids: number[]; state: Message['state'] }
+  | { kind: 'message_state'; ids: number[]; toId: string; state: Message['state'] }
   | { kind: 'conflicts'; conflicts: Conflict[] }
   | { kind: 'locks'; locks: LockInfo[] }
   | { kind: 'claims'; claims: Claim[] };
 
 type Listener = (c: DirectoryChange) => void;
 
+const rowKey = (id: number, toId: string) => `${id}:${toId}`;
+
 export class PeerDirectory {
   private readonly peers = new Map<string, Peer>();
   private messages: Message[] = [];
-  private readonly messageIndex = new Map<number, Message>();
+  /** A broadcast is one id with a row per recipient: rows are keyed by id and recipient. */
+  private readonly messageIndex = new Map<string, Message>();
   private conflicts: Conflict[] = [];
   private locks: LockInfo[] = [];
   private claims: Claim[] = [];
@@ -103,7 +106,7 @@ export class PeerDirectory {
     for (const p of peers.peers) this.peers.set(p.id, p);
     this.messages = msgs.messages.slice().sort((a, b) => a.id - b.id);
     this.messageIndex.clear();
-    for (const m of this.messages) this.messageIndex.set(m.id, m);
+    for (const m of this.messages) this.messageIndex.set(rowKey(m.id, m.toId), m);
     this.conflicts = conflicts.conflicts;
     this.locks = locks.locks;
     this.claims = claims.claims;
@@ -120,21 +123,22 @@ export class PeerDirectory {
         this.emit({ kind: 'peer', peer: e.peer });
         return;
       case 'message': {
-        if (this.messageIndex.has(e.message.id)) return;
+        const k = rowKey(e.message.id, e.message.toId);
+        if (this.messageIndex.has(k)) return;
         this.messages.push(e.message);
-        this.messageIndex.set(e.message.id, e.message);
+        this.messageIndex.set(k, e.message);
         if (this.messages.length > MESSAGE_CAP) {
-          for (const old of this.messages.splice(0, this.messages.length - MESSAGE_CAP)) this.messageIndex.delete(old.id);
+          for (const old of this.messages.splice(0, this.messages.length - MESSAGE_CAP)) this.messageIndex.delete(rowKey(old.id, old.toId));
         }
         this.emit({ kind: 'message', message: e.message });
         return;
       }
       case 'message_state': {
         for (const id of e.ids) {
-          const m = this.messageIndex.get(id);
+          const m = this.messageIndex.get(rowKey(id, e.toId));
           if (m) m.state = e.state;
         }
-        this.emit({ kind: 'message_state', ids: e.ids, state: e.state });
+        this.emit({ kind: 'message_state', ids: e.ids, toId: e.toId, state: e.state });
         return;
       }
       case 'conflicts':

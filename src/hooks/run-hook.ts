@@ -193,6 +193,9 @@ export interface WaitOptions { maxMs: number; pollMs: number; graceMs: number }
 export async function waitForWake(stdinText: string, env = process.env, o: WaitOptions = { maxMs: 12 * 3_600_000, pollMs: 60_000, graceMs: 1500 }): Promise<HookOutcome & { stderr: string }> {
   const quiet = { stdout: '', stderr: '', exitCode: 0 };
   if (env.CLAUDE_PEERS_DISABLE === '1' || env.CLAUDE_PEERS_REWAKE === '0') return quiet;
+  // `claude -p` (entrypoint sdk-cli) ends after its turn but first waits for background hooks
+  // (about 30 s, then SIGKILL): a waiter there has no idle session to wake and only delays exit.
+  if (env.CLAUDE_CODE_ENTRYPOINT === 'sdk-cli') return quiet;
   const input = parseHookInput(stdinText);
   const claudePid = Number(env.CLAUDE_PID) || process.ppid;
   const id = sessionIdentity(claudePid, { sessionId: input.session_id, cwd: input.cwd }, env);

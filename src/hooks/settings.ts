@@ -35,6 +35,6 @@ export function hookSettings(command: HookCommand): { hooks: Record<string, Hook
 
 /** Quotes one argument for the shell Claude Code runs hook commands with. */
 export function shellQuote(s: string): string {
-  if (/^[A-Za-z0-9_\/.:=@%+-]+$/.test(s)) return s;
+  if (/^[A-Za-z0-9_/.:=@%+-]+$/.test(s)) return s;
   return process.platform === 'win32' ? `"${s.replace(/"/g, '\\"')}"` : `'${s.replace(/'/g, `'\\''`)}'`;
 }

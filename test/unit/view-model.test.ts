@@ -280,8 +280,9 @@ describe('the webview mirror', () => {
       { kind: 'message', message: msg({ id: 3, toId: 'b' }) },
       { kind: 'message', message: msg({ id: 3, toId: 'b' }) },
       { kind: 'message', message: msg({ id: 3, toId: 'c' }) },
-      { kind: 'message_state', ids: [3], state: 'read' },
-      { kind: 'message_state', ids: [3], state: 'delivered' },
+      { kind: 'message_state', ids: [3], toId: 'b', state: 'read' },
+      { kind: 'message_state', ids: [3], toId: 'c', state: 'read' },
+      { kind: 'message_state', ids: [3], toId: 'b', state: 'delivered' },
       { kind: 'connection', connected: false },
       { kind: 'locks', locks: [{ name: 'git', holder: null, waiters: [] }] },
     ]);

@@ -15,7 +15,9 @@ export async function respond(session: PeerSession, text: string, structured: Re
       if (line) content.push({ type: 'text', text: line });
     } catch { /* the main result matters more than the reminder */ }
   }
-  return { content, structuredContent: structured };
+  // Claude Code (2.1.x) shows the model the JSON of structuredContent instead of the text blocks
+  // when a result has both: the text written for the model (and the unread line) rides in it first.
+  return { content, structuredContent: { text: content.map((c) => (c.type === 'text' ? c.text : '')).join('\n'), ...structured } };
 }
 
 /** Expected failures come back to the model as isError with what to do next. */
