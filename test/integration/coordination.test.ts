@@ -69,3 +69,42 @@ test('claims warn other peers before they edit; SessionStart after compaction re
   await a.call('release_files', {});
   assert.equal((await b.client.get<any>('/claims')).claims.length, 0);
 });
+
+test('racing for git: two MCP clients and the hook, exactly one proceeds; a killed holder frees the lock', async () => {
+  const d = await startMcpPeer(home, b.port, { cwd: repo });
+  try {
+    const peerOf = async (p: McpPeer) => (await p.call('whoami')).structured;
+    const [ida, idc, idd] = await Promise.all([peerOf(a), peerOf(c), peerOf(d)]);
+    const name = `git:${(await b.client.get<{ peer: { gitRoot: string | null; cwd: string } }>(`/peers/${idd.id}`)).peer.cwd}`;
+    // All three at once: the MCP tools of a and c, and d's Bash hook before a `git pull`.
+    const [ra, rc, rd] = await Promise.all([
+      a.call('acquire_lock', { name, reason: 'a merges' }),
+      c.call('acquire_lock', { name, reason: 'c rebases' }),
+      hook(d, { hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command: 'git pull' } }),
+    ]);
+    const hookProceeds = rd.stdout === '';
+    const winners = [ra.structured.granted === true, rc.structured.granted === true, hookProceeds].filter(Boolean).length;
+    assert.equal(winners, 1, `exactly one proceeds: a=${ra.text} | c=${rc.text} | hook=${rd.stdout}`);
+    const holder = (await b.client.get<{ locks: { name: string; holder: { id: string; name: string } | null }[] }>('/locks')).locks.find((l) => l.name === name)!.holder!;
+    // The losers are told who holds it.
+    for (const r of [ra, rc]) if (!r.structured.granted) assert.match(r.text, new RegExp(holder.name));
+    if (!hookProceeds) assert.match(JSON.parse(rd.stdout).hookSpecificOutput.permissionDecisionReason, new RegExp(holder.name));
+
+    // Kill the holder's session: the lock frees itself (liveness sweep), no one deadlocks.
+    const holderPeer = [a, c, d][[ida.id, idc.id, idd.id].indexOf(holder.id)];
+    holderPeer.claude.kill('SIGKILL');
+    const t0 = Date.now();
+    await waitFor(async () => {
+      const l = (await b.client.get<{ locks: { name: string; holder: unknown }[] }>('/locks')).locks.find((x) => x.name === name);
+      return !l || !l.holder;
+    }, 10_000, 'the dead holder to lose the lock');
+    console.log(`# lock freed ${Date.now() - t0} ms after its holder was killed`);
+    if (holderPeer === a || holderPeer === c) {
+      // Restore a live peer for the tests that follow in this file.
+      const again = await startMcpPeer(home, b.port, { cwd: repo });
+      if (holderPeer === a) a = again; else c = again;
+    }
+  } finally {
+    await d.close();
+  }
+});
