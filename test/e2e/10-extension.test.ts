@@ -4,7 +4,7 @@
 // the Explorer badge and the status bar count.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   e2eSkip, startCodeServer, openWorkbench, openTerminal, typeInTerminal, screenshot, freePort, waitUntil, waitForTerminalText, sleep, runCommand,
@@ -46,6 +46,14 @@ test('claude in two integrated terminals: both join, a shared file raises the wa
     const client = new BrokerClient({ port, token: null });
     await waitUntil(() => client.health(500), 60_000, 'the extension to start the broker');
     client.token = readFileSync(join(world.brokerHome, 'token'), 'utf8').trim();
+    // The extension logs how long activation took (target < 300 ms to a ready broker).
+    const activation = await waitUntil(() => {
+      const log = findFile(cs!.userDataDir, 'Claude Peers.log');
+      const m = log && /Activated in (\d+) ms: this window serves the broker .*\((better-sqlite3|node:sqlite)\)/.exec(readFileSync(log, 'utf8'));
+      return m ? { ms: Number(m[1]), driver: m[2] } : null;
+    }, 20_000, 'the activation line in the Claude Peers log');
+    t.diagnostic(`activation to broker ready: ${activation.ms} ms (${activation.driver})`);
+    assert.equal(activation.driver, 'better-sqlite3', 'the shipped native build for this extension host loads');
 
     const peers = async () => (await client.get<{ peers: Peer[] }>('/peers')).peers;
     const startClaude = async (n: number) => {
@@ -112,3 +120,12 @@ test('claude in two integrated terminals: both join, a shared file raises the wa
     await fake?.close();
   }
 });
+
+function findFile(dir: string, name: string): string | null {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isFile() && e.name === name) return p;
+    if (e.isDirectory()) { const f = findFile(p, name); if (f) return f; }
+  }
+  return null;
+}
