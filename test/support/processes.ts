@@ -21,7 +21,8 @@ export function tempHome(prefix = 'cp-test-'): string {
   return d;
 }
 
-export async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs = 5000, what = 'condition'): Promise<NonNullable<T>> {
+/** Polls `fn` every `everyMs` until it returns something truthy, or throws after `timeoutMs`. */
+export async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs = 5000, what = 'condition', everyMs = 20): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -30,7 +31,7 @@ export async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs = 5000, wha
       if (v) return v as NonNullable<T>;
     } catch (e) { last = e; }
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, everyMs));
   }
 }
 
