@@ -26,6 +26,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, Frame, Page } from 'playwright-core';
+import { waitFor } from '../support/processes.ts';
 
 // ------------------------------------------------------------------ locations and versions
 export const REPO = resolve(__dirname, '../..');
@@ -81,17 +82,8 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Polls `fn` until it returns something truthy, or throws after `timeoutMs`. */
-export async function waitUntil<T>(fn: () => T | Promise<T>, timeoutMs: number, what: string, everyMs = 100): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v as NonNullable<T>;
-    } catch (e) { last = e; }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await sleep(everyMs);
-  }
+export function waitUntil<T>(fn: () => T | Promise<T>, timeoutMs: number, what: string, everyMs = 100): Promise<NonNullable<T>> {
+  return waitFor(fn, timeoutMs, what, everyMs);
 }
 
 /** Races a promise against a deadline. */
@@ -554,6 +546,31 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   const file = join(RESULTS_DIR, `${name.replace(/[^\w.-]+/g, '_')}.png`);
   await page.screenshot({ path: file, timeout: 15_000 });
   return file;
+}
+
+/**
+ * Switches the colour theme through "Preferences: Color Theme", picking the theme whose label is
+ * exactly `themeLabel` ("Light Modern", "Dark Modern"...). Wait for it with waitForThemeKind().
+ * (Editing settings.json on disk does not reach a running code-server workbench here.)
+ */
+export async function setColorTheme(page: Page, themeLabel: string, opts: { timeoutMs?: number } = {}): Promise<void> {
+  const timeout = opts.timeoutMs ?? 20_000;
+  await runCommand(page, 'Preferences: Color Theme', { timeoutMs: timeout });
+  const input = page.locator(`${QUICK_INPUT} .quick-input-box input`);
+  await input.waitFor({ state: 'visible', timeout });
+  await input.fill(themeLabel);
+  const row = page.locator(`${QUICK_INPUT} .quick-input-list .monaco-list-row`)
+    .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${escapeRe(themeLabel)}\\s*$`) }) }).first();
+  await row.waitFor({ state: 'visible', timeout });
+  await row.click({ timeout });
+  await page.locator(QUICK_INPUT).waitFor({ state: 'hidden', timeout: 5000 }).catch(() => undefined);
+}
+
+/** Waits until the workbench shows a theme of this kind (its root element's 'vs' / 'vs-dark' class). */
+export async function waitForThemeKind(page: Page, kind: 'light' | 'dark', timeoutMs = 20_000): Promise<void> {
+  const cls = kind === 'light' ? 'vs' : 'vs-dark';
+  const probe = `!!document.querySelector('.monaco-workbench')?.classList.contains(${JSON.stringify(cls)})`;
+  await waitUntil(async () => (await page.evaluate(probe)) === true, timeoutMs, `a ${kind} theme`, 200);
 }
 
 // Runs in the page (as a string: tsx's helpers such as __name do not exist there). Returns the

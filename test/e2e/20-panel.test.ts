@@ -1,0 +1,214 @@
+// The Peers panel in a real VS Code (code-server) in headless Chromium, with the broker hosted by
+// the extension: two real MCP peers (`claude-peers mcp`) with summaries edit the same file through
+// the real hook CLI and talk in a thread. The panel shows both cards, the conflicting file and the
+// banner, the thread; it looks right in a dark and a light theme; its composer reaches a peer as
+// a message from the human; a file on a card opens in an editor.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import type { Frame } from 'playwright-core';
+import {
+  e2eSkip, startCodeServer, openWorkbench, screenshot, freePort, waitUntil, runCommand, webviewFrame,
+  setColorTheme, waitForThemeKind, type CodeServer, type Workbench,
+} from './harness.ts';
+import { extensionUnderTest } from './world.ts';
+import { CLI, startMcpPeer, tempHome, type McpPeer } from '../support/processes.ts';
+import { BrokerClient } from '../../src/client/broker-client.ts';
+import type { Conflict, Peer } from '../../src/protocol/wire.ts';
+
+/** `claude-peers hook PostToolUse` for a Write of `file` by the session of `peer`, as Claude Code runs it. */
+function postToolUseWrite(peer: McpPeer, file: string, cwd: string, home: string, port: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, 'hook', 'PostToolUse'], {
+      cwd,
+      env: {
+        ...process.env,
+        CLAUDE_PEERS_HOME: home,
+        CLAUDE_PEERS_PORT: String(port),
+        CLAUDE_PEERS_CLAUDE_PID: String(peer.claude.pid),
+        // The hook waits ~800 ms for the broker by default: plenty, but the extension host is busy.
+        CLAUDE_PEERS_HOOK_DEADLINE_MS: '3000',
+      },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '', stderr = '';
+    child.stdout.on('data', (c) => { stdout += c; });
+    child.stderr.on('data', (c) => { stderr += c; });
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error('the hook did not exit within 10 s')); }, 10_000);
+    child.on('error', (e) => { clearTimeout(timer); reject(e); });
+    child.on('exit', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+    child.stdin.end(JSON.stringify({
+      hook_event_name: 'PostToolUse', tool_name: 'Write', tool_input: { file_path: file, content: 'x' }, cwd, session_id: 'x',
+    }));
+  });
+}
+
+/** The text of every element matching `selector` in the webview. */
+async function texts(frame: Frame, selector: string): Promise<string[]> {
+  return (await frame.locator(selector).allInnerTexts()).map((s) => s.replace(/\s+/g, ' ').trim());
+}
+
+test('the Peers panel: cards, conflict, thread, themes, composer, open file', { skip: e2eSkip(), timeout: 240_000 }, async (t) => {
+  const t0 = Date.now();
+  const lap = (what: string) => t.diagnostic(`${((Date.now() - t0) / 1000).toFixed(1)} s: ${what}`);
+  let cs: CodeServer | undefined;
+  let wb: Workbench | undefined;
+  const peers: McpPeer[] = [];
+  try {
+    const folder = realpathSync(tempHome('cp-e2e-ws-'));
+    spawnSync('git', ['init', '-q', '-b', 'main', folder]);
+    const shared = join(folder, 'src-shared.ts');
+    writeFileSync(shared, 'export const shared = 1;\n');
+    const brokerHome = tempHome('cp-e2e-peers-');
+    const port = await freePort();
+    cs = await startCodeServer({
+      folder,
+      ...extensionUnderTest(),
+      settings: { 'claudePeers.port': port, 'claudePeers.wake.peerMessages': 'off', 'workbench.colorTheme': 'Default Dark Modern' },
+      env: { CLAUDE_PEERS_HOME: brokerHome },
+    });
+    wb = await openWorkbench(cs.url);
+    const { page } = wb;
+    lap('workbench open');
+
+    // The window hosts the broker on the configured port, with the token in our broker home.
+    const client = new BrokerClient({ port, token: null });
+    await waitUntil(() => client.health(500), 60_000, 'the extension to start the broker');
+    client.token = readFileSync(join(brokerHome, 'token'), 'utf8').trim();
+    lap('broker up');
+
+    // ---- two real MCP peers with summaries, both editing the shared file, and a thread
+    const a = await startMcpPeer(brokerHome, port, { cwd: folder });
+    peers.push(a);
+    const b = await startMcpPeer(brokerHome, port, { cwd: folder });
+    peers.push(b);
+    const nameA = (await a.call('whoami')).structured.name as string;
+    const nameB = (await b.call('whoami')).structured.name as string;
+    assert.notEqual(nameA, nameB);
+    const summaryA = 'Refactoring the shared module into smaller helpers';
+    const summaryB = 'Adding input validation to the shared module';
+    assert.equal((await a.call('set_summary', { summary: summaryA })).isError, false);
+    assert.equal((await b.call('set_summary', { summary: summaryB })).isError, false);
+
+    for (const p of [a, b]) {
+      const r = await postToolUseWrite(p, shared, folder, brokerHome, port);
+      assert.equal(r.code, 0, `hook exit: ${r.stderr}`);
+    }
+    const conflicts = await waitUntil(async () => {
+      const c = (await client.get<{ conflicts: Conflict[] }>('/conflicts')).conflicts;
+      return c.some((x) => x.path === shared && x.peers.length === 2) ? c : null;
+    }, 15_000, 'the broker to report the conflict on the shared file');
+    assert.deepEqual(new Set(conflicts[0].peers.map((p) => p.name)), new Set([nameA, nameB]));
+
+    const question = 'Are you touching the exports of src-shared.ts? I plan to split them.';
+    const answer = 'Only the validation helpers at the bottom; go ahead with the exports.';
+    const sent = await a.call('send_message', { to: nameB, message: question });
+    assert.equal(sent.isError, false, sent.text);
+    const questionId = sent.structured.id as number;
+    await waitUntil(() => b.notes.some((n) => n.content.includes(question)), 15_000, 'B to receive the question');
+    const replied = await b.call('send_message', { to: nameA, message: answer, reply_to: questionId });
+    assert.equal(replied.isError, false, replied.text);
+    lap('peers, conflict and thread set up');
+
+    // ---- the panel (a taller window, so the screenshots show the banner, both cards and the thread)
+    await page.setViewportSize({ width: 1400, height: 1050 });
+    await runCommand(page, 'Claude Peers: Open Peers Panel');
+    const view = await webviewFrame(page, 'Peers', { timeoutMs: 30_000 });
+    const cards = view.locator('article.card');
+    await waitUntil(async () => (await cards.count()) === 2, 20_000, 'two peer cards');
+    lap('panel shows two cards');
+
+    const names = await texts(view, 'article.card .name');
+    assert.deepEqual(new Set(names), new Set([nameA, nameB]), `card names: ${names}`);
+    const cardOf = (name: string) => cards.filter({ has: view.locator('.name', { hasText: name }) });
+    assert.equal(await cardOf(nameA).locator('.task').innerText(), summaryA);
+    assert.equal(await cardOf(nameB).locator('.task').innerText(), summaryB);
+    for (const name of [nameA, nameB]) {
+      const card = cardOf(name);
+      assert.ok((await card.getAttribute('class'))?.split(' ').includes('has-conflict'), `${name}'s card is marked as in a conflict`);
+      const file = card.locator('button.file', { hasText: basename(shared) });
+      assert.equal(await file.count(), 1, `${name}'s card lists ${basename(shared)}`);
+      assert.ok((await file.getAttribute('class'))?.split(' ').includes('conflict'), `${name}'s ${basename(shared)} is highlighted as conflicting`);
+      assert.equal(await file.getAttribute('data-path'), shared);
+    }
+
+    const banner = view.locator('#banner .conflict');
+    await banner.first().waitFor({ state: 'visible', timeout: 10_000 });
+    assert.equal(await banner.count(), 1);
+    const bannerText = (await banner.innerText()).replace(/\s+/g, ' ');
+    assert.ok(bannerText.includes(nameA) && bannerText.includes(nameB) && bannerText.includes(basename(shared)), `banner: ${bannerText}`);
+    assert.match(bannerText, /are both on/);
+
+    // The thread: the question, then the answer shown as a reply to it.
+    const rows = view.locator('#stream li.msg');
+    await waitUntil(async () => (await rows.count()) >= 2, 10_000, 'both messages in the stream');
+    const qRow = view.locator(`#msg-${questionId}`);
+    assert.ok((await qRow.locator('.body').innerText()).includes(question));
+    assert.equal((await qRow.locator('.from').innerText()).trim(), nameA);
+    assert.match(await qRow.locator('.replies').innerText(), /1 reply/);
+    const replyRow = view.locator('#stream li.msg.is-reply');
+    assert.equal(await replyRow.count(), 1);
+    assert.equal((await replyRow.locator('.from').innerText()).trim(), nameB);
+    assert.ok((await replyRow.locator('.body').innerText()).includes(answer));
+    const ref = (await replyRow.locator('.reply-ref').innerText()).replace(/\s+/g, ' ');
+    assert.ok(ref.includes(nameA) && ref.includes('Are you touching'), `reply reference: ${ref}`);
+    assert.equal(await replyRow.locator('.reply-ref').getAttribute('data-id'), String(questionId));
+
+    // ---- screenshots: dark, then light
+    t.diagnostic(`screenshot: ${await screenshot(page, '20-panel-dark')}`);
+    assert.ok(await view.evaluate('document.body.classList.contains("vscode-dark")'), 'the webview has the dark theme');
+    await setColorTheme(page, 'Light Modern');
+    await waitForThemeKind(page, 'light');
+    await waitUntil(() => view.evaluate('document.body.classList.contains("vscode-light")'), 15_000, 'the webview to take the light theme');
+    await page.waitForTimeout(500); // let the webview repaint with the new colours
+    t.diagnostic(`screenshot: ${await screenshot(page, '20-panel-light')}`);
+    lap('screenshots taken');
+
+    // ---- the composer: an empty send is refused inline; a message to B reaches B from the human
+    const to = view.locator('vscode-dropdown#to');
+    await to.click();
+    const optionB = view.locator('vscode-dropdown#to vscode-option', { hasText: nameB });
+    await optionB.click();
+    const optionValue = await optionB.getAttribute('value');
+    await waitUntil(async () => (await to.evaluate((el) => (el as HTMLInputElement).value)) === optionValue, 5_000, 'B chosen as the recipient');
+    const peerB = (await client.get<{ peers: Peer[] }>('/peers')).peers.find((p) => p.name === nameB)!;
+    assert.equal(optionValue, peerB.id);
+
+    await view.locator('vscode-button#send').click();
+    await waitUntil(async () => (await view.locator('#send-error').innerText()).includes('Write a message first'), 5_000, 'the inline error of an empty send');
+
+    const note = `Hello ${nameB}, this is the human: please pause after the validation helpers.`;
+    await view.locator('vscode-text-area#body textarea').click();
+    await page.keyboard.type(note, { delay: 2 });
+    assert.equal(await view.locator('#send-error').innerText(), '', 'typing clears the inline error');
+    await page.keyboard.press('Enter');
+    const got = await waitUntil(() => b.notes.find((n) => n.content.includes(note)), 15_000, 'B to receive the human\'s message');
+    assert.equal(got.meta.from_kind, 'human');
+    assert.match(got.content, /from the human user/);
+    assert.ok(!a.notes.some((n) => n.content.includes(note)), 'A did not get the message to B');
+    // The panel clears the composer and shows the message in the stream, from "you".
+    await waitUntil(async () => (await view.locator('vscode-text-area#body').evaluate((el) => (el as HTMLTextAreaElement).value)) === '', 5_000, 'the composer to clear');
+    const mine = view.locator('#stream li.msg.from-human', { hasText: 'please pause after the validation helpers' });
+    await mine.waitFor({ state: 'attached', timeout: 10_000 });
+    assert.equal((await mine.locator('.from').innerText()).trim(), 'you');
+    lap('composer message delivered');
+
+    // ---- a file on a card opens in an editor
+    await cardOf(nameA).locator('button.file', { hasText: basename(shared) }).click();
+    await page.locator('.tabs-container .tab', { hasText: basename(shared) }).first().waitFor({ state: 'visible', timeout: 15_000 });
+    await page.locator('.monaco-editor .view-lines', { hasText: 'export const shared' }).first().waitFor({ state: 'visible', timeout: 15_000 });
+    lap('file opened from the card');
+  } catch (e) {
+    if (wb) await screenshot(wb.page, '20-panel-failure').catch(() => undefined);
+    if (cs) t.diagnostic(`code-server output:\n${cs.logs().slice(-3000)}`);
+    if (wb) t.diagnostic(`browser console:\n${wb.consoleLogs().slice(-30).join('\n')}`);
+    for (const p of peers) t.diagnostic(`peer stderr:\n${p.stderr().slice(-1500)}`);
+    throw e;
+  } finally {
+    await Promise.allSettled(peers.map((p) => p.close()));
+    await wb?.close();
+    await cs?.stop();
+  }
+});
