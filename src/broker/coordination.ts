@@ -19,6 +19,13 @@ export class Coordination {
   /** Drops expired locks, waiters and claims, and everything held by gone peers. */
   cleanup(): boolean {
     const now = this.now();
+    // Look before writing: this runs after every liveness sweep, and a write transaction each time
+    // would stall the broker for the busy timeout whenever another process holds the database.
+    const stale = this.db.prepare(
+      `SELECT 1 FROM locks WHERE expires_at < ? OR peer_id IN (SELECT id FROM peers WHERE gone = 1)
+       UNION ALL SELECT 1 FROM claims WHERE expires_at < ? OR peer_id IN (SELECT id FROM peers WHERE gone = 1) LIMIT 1`,
+    ).get(now, now);
+    if (!stale) return false;
     return this.db.transaction(() => {
       const a = this.db.prepare('DELETE FROM locks WHERE expires_at < ? OR peer_id IN (SELECT id FROM peers WHERE gone = 1)').run(now).changes;
       const b = this.db.prepare('DELETE FROM claims WHERE expires_at < ? OR peer_id IN (SELECT id FROM peers WHERE gone = 1)').run(now).changes;
@@ -121,9 +128,9 @@ export class Coordination {
     ).all<ClaimRow>(this.now()).map((r) => ({ peerId: r.peer_id, peerName: r.peer_name, pattern: r.pattern, reason: r.reason, expiresAt: iso(r.expires_at) }));
   }
 
-  /** Claims by other peers that cover this file, as conflicts. */
-  claimsOn(path: string, exceptPeer: string | null): Conflict[] {
-    const hits = this.claims().filter((c) => c.peerId !== exceptPeer && globMatch(c.pattern, path));
+  /** Claims by other peers that cover this file, as conflicts (pass `claims` when checking many files). */
+  claimsOn(path: string, exceptPeer: string | null, claims: Claim[] = this.claims()): Conflict[] {
+    const hits = claims.filter((c) => c.peerId !== exceptPeer && globMatch(c.pattern, path));
     if (!hits.length) return [];
     return [{ path, peers: hits.map((c) => ({ id: c.peerId, name: c.peerName, at: c.expiresAt, how: 'claim' as const })) }];
   }
@@ -137,13 +144,36 @@ export function globMatch(pattern: string, path: string): boolean {
   const p = pathKey(pattern.replace(/\\/g, '/'));
   const f = pathKey(path.replace(/\\/g, '/'));
   if (!/[*?[]/.test(p)) return f === p || f.startsWith(p.endsWith('/') ? p : p + '/');
-  let re = '';
+  // Tokens: ANY (`**`, also eats a following "/"), SEG (`*`), ONE (`?`), or one literal character.
+  const ANY = -1, SEG = -2, ONE = -3, SLASH = 47;
+  const tok: number[] = [];
   for (let i = 0; i < p.length; i++) {
     const ch = p[i];
     if (ch === '*') {
-      if (p[i + 1] === '*') { re += '.*'; i++; if (p[i + 1] === '/') i++; } else re += '[^/]*';
-    } else if (ch === '?') re += '[^/]';
-    else re += ch.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+      if (p[i + 1] === '*') { tok.push(ANY); i++; if (p[i + 1] === '/') i++; } else tok.push(SEG);
+    } else tok.push(ch === '?' ? ONE : ch.charCodeAt(0));
   }
-  return new RegExp(`^${re}$`).test(f);
+  // Runs the pattern as an automaton over the path, one character at a time: O(path × pattern).
+  // (A backtracking RegExp took exponential time on claims like "/a*a*a*…b" and froze the broker.)
+  let cur = new Uint8Array(tok.length + 1);
+  let next = new Uint8Array(tok.length + 1);
+  const skipStars = (s: Uint8Array) => { for (let i = 0; i < tok.length; i++) if (s[i] && (tok[i] === ANY || tok[i] === SEG)) s[i + 1] = 1; };
+  cur[0] = 1;
+  skipStars(cur);
+  for (let k = 0; k < f.length; k++) {
+    const c = f.charCodeAt(k);
+    const lineEnd = c === 10 || c === 13 || c === 0x2028 || c === 0x2029; // what RegExp "." never matched
+    next.fill(0);
+    let alive = false;
+    for (let i = 0; i < tok.length; i++) {
+      if (!cur[i]) continue;
+      const t = tok[i];
+      if ((t === ANY && !lineEnd) || (t === SEG && c !== SLASH)) { next[i] = 1; alive = true; }
+      else if ((t === ONE && c !== SLASH) || t === c) { next[i + 1] = 1; alive = true; }
+    }
+    if (!alive) return false;
+    skipStars(next);
+    [cur, next] = [next, cur];
+  }
+  return cur[tok.length] === 1;
 }

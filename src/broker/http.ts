@@ -44,8 +44,10 @@ export function createApp(deps: AppDeps) {
   /** Edit/edit conflicts, plus edits of files another live peer has claimed. */
   const allConflicts = (): Conflict[] => {
     const byKey = new Map(store.conflicts().map((c) => [pathKey(c.path), c]));
-    for (const t of store.recentTouches()) {
-      for (const cc of coord.claimsOn(t.path, t.peerId)) {
+    // One claims query for all touches: per touch it scanned every live peer (O(peers × touches)).
+    const claims = coord.claims();
+    for (const t of claims.length ? store.recentTouches() : []) {
+      for (const cc of coord.claimsOn(t.path, t.peerId, claims)) {
         const key = pathKey(t.path);
         const c = byKey.get(key) ?? { path: t.path, peers: [] };
         const add = [{ id: t.peerId, name: t.peerName, at: new Date(t.at).toISOString(), how: 'edit' as const }, ...cc.peers];
@@ -188,7 +190,8 @@ export function createApp(deps: AppDeps) {
   });
 
   app.get(`${API_PREFIX}/messages`, (req, res) => {
-    const limit = Math.min(Number(req.query.limit) || 200, 2000);
+    // A whole number in 1..2000: SQLite refuses a fractional LIMIT (it was a 500) and reads a negative one as "no limit".
+    const limit = Math.min(Math.max(Math.trunc(Number(req.query.limit)) || 200, 1), 2000);
     const before = req.query.before ? Number(req.query.before) : undefined;
     res.json({ messages: store.recentMessages(limit, before) });
   });

@@ -1,0 +1,135 @@
+// Send → `notifications/claude/channel` at the receiver's MCP client, at 2, 10 and 50 peers, next
+// to a poll relay (a receiver that asks the broker's inbox every 1000 ms) measured in the same run.
+//
+// Push: one real broker, N real `claude-peers mcp` processes. Messages go round robin from peer i
+// to peer i+1, one at a time (no queueing), sent two ways: the send_message tool through the
+// sender's MCP server (what a session does), and a raw POST /v1/messages (the broker path alone).
+// Latency = the receiver's MCP client sees the channel notification − the send started, both on
+// this process's clock.
+// Poll baseline: N receivers registered on the same broker poll GET /v1/peers/:id/inbox every
+// 1000 ms (random phase) and ack what they get; messages are sent at uniformly random moments.
+// Latency = the poll answer containing the message arrived − the send started.
+import {
+  QUICK, now, sleep, startBroker, standIns, startMcpPeers, stats, ms, rng, report, run, waitFor, cpuPressure,
+  type McpPeer, type Broker,
+} from './lib.ts';
+import type { InboxResponse, SendResponse } from '../src/protocol/wire.ts';
+
+const SIZES = QUICK ? [2, 10] : [2, 10, 50];
+const SAMPLES = QUICK ? 30 : 400;
+const WARMUP = QUICK ? 10 : 40;
+const POLL_WINDOW_MS = QUICK ? 2000 : 12_000;
+const POLL_MESSAGES = QUICK ? 20 : 300;
+
+interface Row { peers: number; tool: ReturnType<typeof stats>; http: ReturnType<typeof stats>; poll: ReturnType<typeof stats>; toolResult: ReturnType<typeof stats>; rssMiB: number | null; pressure: number | null }
+
+/** Sends one message and resolves with the latency until the receiver's client saw it. */
+async function timedSend(b: Broker, from: McpPeer, to: McpPeer, tag: string, via: 'tool' | 'http'): Promise<{ push: number; result: number }> {
+  let resolveNote!: (at: number) => void;
+  const seen = new Promise<number>((r) => { resolveNote = r; });
+  to.onNote = (n, at) => { if (n.content.endsWith(tag)) resolveNote(at); };
+  const t0 = now();
+  let result: number;
+  if (via === 'tool') {
+    const r = await from.call('send_message', { to: to.id, message: `latency probe ${tag}` });
+    if (r.isError) throw new Error(`send_message failed: ${r.text}`);
+    result = now() - t0;
+  } else {
+    await b.client.post<SendResponse>('/messages', { from: from.id, to: to.id, body: `latency probe ${tag}` });
+    result = now() - t0;
+  }
+  const at = await Promise.race([seen, sleep(10_000).then(() => { throw new Error(`no channel push for ${tag} within 10 s`); })]);
+  to.onNote = null;
+  return { push: at - t0, result };
+}
+
+async function pollBaseline(b: Broker, n: number, claudePids: number[], sender: McpPeer, seed: number): Promise<number[]> {
+  const rand = rng(seed);
+  const receivers: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const { peer } = await b.client.post<any>('/peers', { pid: claudePids[i], cwd: `/bench/poll-${i}` });
+    receivers.push(peer.id);
+  }
+  const sentAt = new Map<number, number>();
+  const latencies: number[] = [];
+  let stop = false;
+  const pollers = receivers.map(async (id) => {
+    await sleep(rand() * 1000); // random phase, as independent sessions would have
+    while (!stop) {
+      const tick = now();
+      const { messages } = await b.client.get<InboxResponse>(`/peers/${id}/inbox`);
+      const at = now();
+      for (const m of messages) {
+        const t0 = sentAt.get(m.id);
+        if (t0 !== undefined) latencies.push(at - t0);
+      }
+      if (messages.length) await b.client.post(`/peers/${id}/ack`, { ids: messages.map((m) => m.id), state: 'read' });
+      await sleep(Math.max(0, 1000 - (now() - tick)));
+    }
+  });
+  const start = now();
+  const times = Array.from({ length: POLL_MESSAGES }, () => rand() * POLL_WINDOW_MS).sort((a, c) => a - c);
+  for (const [k, t] of times.entries()) {
+    await sleep(Math.max(0, start + t - now()));
+    const to = receivers[k % receivers.length];
+    const t0 = now();
+    const { messages } = await b.client.post<SendResponse>('/messages', { from: sender.id, to, body: `poll probe ${k}` });
+    sentAt.set(messages[0].id, t0);
+  }
+  await waitFor(() => latencies.length >= POLL_MESSAGES, 5000, 'the poll receivers to get every message');
+  stop = true;
+  await Promise.all(pollers);
+  // The poll receivers leave, so the next size counts only its own peers.
+  for (let i = 0; i < n; i++) await b.client.post('/hooks', { event: 'SessionEnd', pid: claudePids[i], cwd: `/bench/poll-${i}` });
+  return latencies;
+}
+
+run(async () => {
+  const b = await startBroker();
+  const maxN = SIZES[SIZES.length - 1];
+  const claude = standIns(maxN + SIZES.reduce((a, c) => a + c, 0));
+  const peers: McpPeer[] = [];
+  const rows: Row[] = [];
+  let pollPid = maxN;
+  for (const n of SIZES) {
+    peers.push(...(await startMcpPeers(b, claude.pids.slice(peers.length, n))));
+    await sleep(300);
+    const pair = (k: number) => [peers[k % n], peers[(k + 1) % n]] as const;
+    for (let k = 0; k < WARMUP; k++) await timedSend(b, ...pair(k), `w${n}x${k}z`, k % 2 ? 'tool' : 'http');
+    const tool: number[] = [];
+    const toolResult: number[] = [];
+    const http: number[] = [];
+    for (let k = 0; k < SAMPLES; k++) {
+      const r = await timedSend(b, ...pair(k), `t${n}x${k}z`, 'tool');
+      tool.push(r.push);
+      toolResult.push(r.result);
+      http.push((await timedSend(b, ...pair(k), `h${n}x${k}z`, 'http')).push);
+    }
+    const rssMiB = b.rssMiB();
+    const pressure = cpuPressure();
+    const poll = await pollBaseline(b, n, claude.pids.slice(pollPid, pollPid + n), peers[0], 1000 + n);
+    pollPid += n;
+    rows.push({ peers: n, tool: stats(tool), http: stats(http), poll: stats(poll), toolResult: stats(toolResult), rssMiB, pressure });
+    console.log(`  ${n} peers: push p50 ${ms(stats(tool).p50)} ms, poll p50 ${ms(stats(poll).p50)} ms`);
+  }
+  for (const p of peers) await p.close();
+  await b.stop();
+
+  const t = (s: ReturnType<typeof stats>) => [ms(s.p50), ms(s.p95), ms(s.p99)];
+  report({
+    name: 'latency',
+    title: 'Send → channel notification latency',
+    notes: [
+      `${SAMPLES} messages per size and path, one at a time; poll baseline: ${POLL_MESSAGES} messages at random moments over ${POLL_WINDOW_MS / 1000} s, N receivers polling every 1000 ms.`,
+      'tool = send_message tool call on the sender\'s MCP server → channel notification at the receiver\'s MCP client; http = POST /v1/messages → same notification.',
+      'CPU pressure: Linux PSI "some avg10" after the push samples, the share of time runnable tasks waited for a CPU (other work on the machine); a push crosses three processes, each wait adds to it.',
+      'Targets: push p50 < 2 ms, p99 < 10 ms.',
+    ],
+    tables: [{
+      caption: 'send → notifications/claude/channel at the receiver (ms)',
+      columns: ['peers', 'tool p50', 'tool p95', 'tool p99', 'http p50', 'http p95', 'http p99', 'poll 1 s p50', 'poll p95', 'poll p99', 'tool result p50', 'broker RSS MiB', 'CPU pressure %'],
+      rows: rows.map((r) => [r.peers, ...t(r.tool), ...t(r.http), ...t(r.poll), ms(r.toolResult.p50), r.rssMiB?.toFixed(1) ?? '—', r.pressure?.toFixed(0) ?? '—']),
+    }],
+    data: { latency: rows.map((r) => ({ peers: r.peers, tool: r.tool, http: r.http, poll: r.poll })) },
+  });
+});

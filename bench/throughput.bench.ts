@@ -1,0 +1,228 @@
+// Durable messages per second through one broker with 1, 8 and 32 concurrent senders, next to a
+// poll relay measured in the same run on the same broker.
+//
+// A sender is a registered peer that keeps one POST /v1/messages in flight (the request the
+// send_message tool makes); the broker answers 200 only after the message and its delivery row
+// are committed to SQLite, so "accepted" = durable. Each sender writes to one of R receivers
+// (R = min(senders, 4)).
+// - push: the receivers are real `claude-peers mcp` processes; a message counts as delivered when
+//   its notifications/claude/channel reaches the receiver's MCP client (each server then acks it).
+// - poll 1 s (the baseline): the receivers are HTTP clients that GET /v1/peers/:id/inbox every
+//   1000 ms and ack what they got as read. The inbox answers at most 500 oldest unread per call,
+//   so this relay moves at most 500 messages per receiver per second.
+// - poll 1 s, drain: the same, but a receiver asks again at once while a page came back full.
+// Throughput: accepted = messages answered 200 / sending time; delivered end-to-end = messages
+// delivered / (last delivery − first send). Sending lasts the same D seconds in every mode.
+// The send_message tool path (senders are MCP servers driven by tool calls) is measured too.
+import {
+  QUICK, now, sleep, startBroker, standIns, startMcpPeers, report, run, waitFor, cpuPressure,
+  type Broker, type McpPeer,
+} from './lib.ts';
+import type { InboxResponse } from '../src/protocol/wire.ts';
+
+const SENDERS = QUICK ? [8] : [1, 8, 32];
+const TOOL_SENDERS = QUICK ? [8] : [1, 8];
+const DURATION_MS = QUICK ? 1000 : 5000;
+const MAX_RECEIVERS = 4;
+const CONVERSATION_MS = QUICK ? 1000 : 4000;
+
+interface Outcome { accepted: number; acceptedPerS: number; deliveredPerS: number; drainS: number; brokerCpuUsPerMsg: number }
+
+let runNo = 0;
+const pressure = () => cpuPressure()?.toFixed(0) ?? '—';
+
+/** Closed-loop senders for DURATION_MS; returns when sending stopped. */
+async function sendFor(send: (j: number, seq: number) => Promise<void>, senders: number): Promise<{ accepted: number; t0: number; t1: number }> {
+  let accepted = 0;
+  const t0 = now();
+  const end = t0 + DURATION_MS;
+  await Promise.all(Array.from({ length: senders }, async (_, j) => {
+    for (let seq = 0; now() < end; seq++) {
+      await send(j, seq);
+      accepted++;
+    }
+  }));
+  return { accepted, t0, t1: now() };
+}
+
+async function pushRun(b: Broker, senderIds: string[], receivers: McpPeer[], viaTool: McpPeer[] | null): Promise<Outcome> {
+  const tag = `r${++runNo}:`;
+  let delivered = 0;
+  let last = 0;
+  for (const r of receivers) r.onNote = (n, at) => { if (n.content.includes(tag)) { delivered++; last = at; } };
+  const n = viaTool ? viaTool.length : senderIds.length;
+  const cpu0 = b.cpuMs();
+  const { accepted, t0, t1 } = await sendFor(async (j, seq) => {
+    const to = receivers[j % receivers.length].id;
+    if (viaTool) {
+      const r = await viaTool[j].call('send_message', { to, message: `${tag}${j}:${seq}` });
+      if (r.isError) throw new Error(r.text);
+    } else {
+      await b.client.post('/messages', { from: senderIds[j], to, body: `${tag}${j}:${seq}` });
+    }
+  }, n);
+  await waitFor(() => delivered >= accepted, 120_000, `push delivery (${delivered}/${accepted})`);
+  const cpu = b.cpuMs() - cpu0;
+  for (const r of receivers) r.onNote = null;
+  return { accepted, acceptedPerS: accepted / ((t1 - t0) / 1000), deliveredPerS: accepted / ((last - t0) / 1000), drainS: (last - t1) / 1000, brokerCpuUsPerMsg: (cpu * 1000) / accepted };
+}
+
+async function pollRun(b: Broker, senderIds: string[], receiverIds: string[], drain: boolean): Promise<Outcome> {
+  let delivered = 0;
+  let last = 0;
+  let stop = false;
+  const pollers = receiverIds.map(async (id, i) => {
+    await sleep((1000 * i) / receiverIds.length); // spread phases
+    while (!stop) {
+      const tick = now();
+      for (;;) {
+        const { messages } = await b.client.get<InboxResponse>(`/peers/${id}/inbox`);
+        if (messages.length) {
+          delivered += messages.length;
+          last = now();
+          await b.client.post(`/peers/${id}/ack`, { ids: messages.map((m) => m.id), state: 'read' });
+        }
+        if (!drain || messages.length < 500) break;
+      }
+      await sleep(Math.max(0, 1000 - (now() - tick)));
+    }
+  });
+  const cpu0 = b.cpuMs();
+  const { accepted, t0, t1 } = await sendFor(async (j, seq) => {
+    await b.client.post('/messages', { from: senderIds[j], to: receiverIds[j % receiverIds.length], body: `poll ${j}:${seq}` });
+  }, senderIds.length);
+  await waitFor(() => delivered >= accepted, 300_000, `poll delivery (${delivered}/${accepted})`);
+  const cpu = b.cpuMs() - cpu0;
+  stop = true;
+  await Promise.all(pollers);
+  return { accepted, acceptedPerS: accepted / ((t1 - t0) / 1000), deliveredPerS: accepted / ((last - t0) / 1000), drainS: (last - t1) / 1000, brokerCpuUsPerMsg: (cpu * 1000) / accepted };
+}
+
+/**
+ * Conversation pace: each sender waits until its previous message reached its receiver before
+ * sending the next (a request that needs an answer). Push receivers are the MCP peers; poll ones
+ * the 1 s pollers. Returns delivered messages per second.
+ */
+async function conversationRun(b: Broker, senderIds: string[], receivers: McpPeer[] | string[], ms: number): Promise<number> {
+  const waiting = new Map<string, () => void>();
+  const push = typeof receivers[0] !== 'string';
+  const tag = `c${++runNo}:`;
+  let stop = false;
+  const pollers: Promise<void>[] = [];
+  if (push) {
+    for (const r of receivers as McpPeer[]) r.onNote = (n) => { const m = /(c\d+:\d+:\d+)$/.exec(n.content); if (m) waiting.get(m[1])?.(); };
+  } else {
+    (receivers as string[]).forEach((id, i) => pollers.push((async () => {
+      await sleep((1000 * i) / receivers.length);
+      while (!stop) {
+        const tick = now();
+        const { messages } = await b.client.get<InboxResponse>(`/peers/${id}/inbox`);
+        for (const m of messages) waiting.get(m.body)?.();
+        if (messages.length) await b.client.post(`/peers/${id}/ack`, { ids: messages.map((m) => m.id), state: 'read' });
+        await sleep(Math.max(0, 1000 - (now() - tick)));
+      }
+    })()));
+  }
+  let delivered = 0;
+  const t0 = now();
+  await Promise.all(senderIds.map(async (from, j) => {
+    const to = push ? (receivers as McpPeer[])[j % receivers.length].id : (receivers as string[])[j % receivers.length];
+    for (let seq = 0; now() - t0 < ms; seq++) {
+      const key = `${tag}${j}:${seq}`;
+      const got = new Promise<void>((r) => waiting.set(key, r));
+      await b.client.post('/messages', { from, to, body: key });
+      await got;
+      waiting.delete(key);
+      delivered++;
+    }
+  }));
+  const rate = delivered / ((now() - t0) / 1000);
+  stop = true;
+  await Promise.all(pollers);
+  if (push) for (const r of receivers as McpPeer[]) r.onNote = null;
+  return rate;
+}
+
+run(async () => {
+  const b = await startBroker();
+  const maxS = SENDERS[SENDERS.length - 1];
+  const claude = standIns(MAX_RECEIVERS * 2 + maxS + Math.max(...TOOL_SENDERS));
+  let nextPid = 0;
+  const pid = () => claude.pids[nextPid++];
+  const receivers = await startMcpPeers(b, Array.from({ length: MAX_RECEIVERS }, pid));
+  const pollReceivers: string[] = [];
+  for (let i = 0; i < MAX_RECEIVERS; i++) pollReceivers.push((await b.client.post<any>('/peers', { pid: pid(), cwd: `/bench/poll-${i}` })).peer.id);
+  const senders: string[] = [];
+  for (let i = 0; i < maxS; i++) senders.push((await b.client.post<any>('/peers', { pid: pid(), cwd: `/bench/sender-${i}` })).peer.id);
+  const toolSenders = await startMcpPeers(b, Array.from({ length: Math.max(...TOOL_SENDERS) }, pid));
+  await sleep(300);
+  // Warm-up (JIT, SQLite page cache), not counted.
+  await pushRun(b, senders.slice(0, 8), receivers, null);
+
+  const rows: (string | number)[][] = [];
+  const data: any[] = [];
+  const f = (v: number) => Math.round(v).toLocaleString('en-US');
+  for (const s of SENDERS) {
+    const r = Math.min(s, MAX_RECEIVERS);
+    const push = await pushRun(b, senders.slice(0, s), receivers.slice(0, r), null);
+    const poll = await pollRun(b, senders.slice(0, s), pollReceivers.slice(0, r), false);
+    const pollDrain = await pollRun(b, senders.slice(0, s), pollReceivers.slice(0, r), true);
+    rows.push([s, r, f(push.acceptedPerS), f(push.deliveredPerS), f(poll.acceptedPerS), f(poll.deliveredPerS), f(pollDrain.deliveredPerS),
+      (push.deliveredPerS / poll.deliveredPerS).toFixed(1) + '×', (push.deliveredPerS / pollDrain.deliveredPerS).toFixed(2) + '×', push.accepted,
+      f(push.brokerCpuUsPerMsg), f(1e6 / push.brokerCpuUsPerMsg), f(poll.brokerCpuUsPerMsg), pressure()]);
+    data.push({ senders: s, receivers: r, push, poll, pollDrain });
+    console.log(`  ${s} senders: push ${f(push.acceptedPerS)}/s accepted, ${f(push.deliveredPerS)}/s delivered; poll ${f(poll.deliveredPerS)}/s delivered`);
+  }
+  const toolRows: (string | number)[][] = [];
+  for (const s of TOOL_SENDERS) {
+    const r = Math.min(s, MAX_RECEIVERS);
+    const t = await pushRun(b, [], receivers.slice(0, r), toolSenders.slice(0, s));
+    toolRows.push([s, r, f(t.acceptedPerS), f(t.deliveredPerS), t.accepted, f(t.brokerCpuUsPerMsg), pressure()]);
+    data.push({ toolSenders: s, receivers: r, push: t });
+  }
+  const convRows: (string | number)[][] = [];
+  for (const s of SENDERS) {
+    const r = Math.min(s, MAX_RECEIVERS);
+    const push = await conversationRun(b, senders.slice(0, s), receivers.slice(0, r), CONVERSATION_MS);
+    const poll = await conversationRun(b, senders.slice(0, s), pollReceivers.slice(0, r), CONVERSATION_MS);
+    convRows.push([s, r, f(push), poll.toFixed(1), `${Math.round(push / poll)}×`]);
+    data.push({ conversationSenders: s, receivers: r, push, poll });
+  }
+  const rss = b.rssMiB();
+  for (const p of [...receivers, ...toolSenders]) await p.close();
+  await b.stop();
+
+  report({
+    name: 'throughput',
+    title: 'Durable messages per second through one broker',
+    notes: [
+      `Each mode sends for ${DURATION_MS / 1000} s; senders keep one request in flight each; accepted = answered 200 after the SQLite commit.`,
+      'Poll 1 s baseline: receivers GET their inbox every 1000 ms (≤ 500 messages per answer) and ack them; delivered/s = messages / (last delivery − first send).',
+      '"drain" = the poll receiver asks again at once while a full page came back (no 500-per-second cap).',
+      `Push receivers ack every message (one POST each), which the poll receivers do per page: push accepted/s pays for that. Broker RSS after the runs: ${rss?.toFixed(1) ?? '—'} MiB.`,
+      'Conversation pace: a sender sends its next message once the previous one was delivered, for ' + CONVERSATION_MS / 1000 + ' s (latency-bound, like agents waiting for an answer).',
+      'Broker CPU µs/msg: the broker process\'s user+system CPU time over the run ÷ messages (push includes each receiver\'s ack); msgs/s per broker CPU-second = 1e6 ÷ that, what the broker could take on a free core.',
+      'CPU pressure: Linux PSI "some avg10", the share of time runnable tasks waited for a CPU (other work on the machine).',
+      'Targets: ≥ 5000 durable messages/s with 8 senders, ≥ 2× the poll baseline.',
+    ],
+    tables: [
+      {
+        caption: 'HTTP senders (POST /v1/messages) → receivers (messages/s)',
+        columns: ['senders', 'receivers', 'push accepted/s', 'push delivered/s', 'poll 1 s accepted/s', 'poll 1 s delivered/s', 'poll drain delivered/s', 'push ÷ poll', 'push ÷ poll drain', 'messages (push)',
+          'broker CPU µs/msg (push)', 'push msgs/s per broker CPU-second', 'broker CPU µs/msg (poll)', 'CPU pressure %'],
+        rows,
+      },
+      {
+        caption: 'Conversation pace: each sender waits until its last message was delivered (messages/s)',
+        columns: ['senders', 'receivers', 'push', 'poll 1 s', 'push ÷ poll'],
+        rows: convRows,
+      },
+      {
+        caption: 'send_message tool senders (real MCP servers) → push receivers (messages/s)',
+        columns: ['MCP senders', 'receivers', 'accepted/s', 'delivered/s', 'messages', 'broker CPU µs/msg', 'CPU pressure %'],
+        rows: toolRows,
+      },
+    ],
+    data: { throughput: data },
+  });
+});
