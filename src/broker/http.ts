@@ -11,6 +11,7 @@ import { Store, StoreError, pathKey } from './store.ts';
 import { Coordination } from './coordination.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { Waiters } from './waiters.ts';
+import { GroupCommit } from './group-commit.ts';
 import { locksForCommand, lockName } from '../common/lock-commands.ts';
 import { EventHub } from './events.ts';
 import { VERSION } from '../common/config.ts';
@@ -116,6 +117,7 @@ export function createApp(deps: AppDeps) {
 
   // Per-peer request budget: the peer is named in the path or as the sender/actor in the body.
   const limiter = deps.limiter ?? RateLimiter.fromEnv();
+  const sends = new GroupCommit(store.db, (a: Parameters<Store['send']>[0]) => store.send(a), (e) => e instanceof StoreError);
   const refuse = (wait: number, what: string, perMin: number) =>
     new HttpError(429, 'rate_limited', `Too many ${what}: the limit is ${perMin} per minute per peer. Wait ${wait} s and retry; batch your updates into fewer, longer messages.`);
   app.use((req, _res, next) => {
@@ -171,19 +173,19 @@ export function createApp(deps: AppDeps) {
 
   // ---- messages ----------------------------------------------------------------------------
 
-  app.post(`${API_PREFIX}/messages`, (req, res) => {
+  app.post(`${API_PREFIX}/messages`, async (req, res) => {
     const r = parse(SendRequest, req.body);
     if (Buffer.byteLength(r.body) > MAX_MESSAGE_BYTES) {
       throw new HttpError(413, 'message_too_large', `The message is ${Buffer.byteLength(r.body)} bytes; the limit is ${MAX_MESSAGE_BYTES}. Shorten it, or put the details in a file and send its path.`);
     }
     let sender = null;
     if (r.from && r.from !== HUMAN_ID) {
-      sender = store.peer(r.from);
+      sender = store.peer(r.from, false);
       if (!sender) throw new HttpError(404, 'unknown_peer', `Sender ${r.from} is not registered: register first (POST /v1/peers).`);
       const wait = limiter.take('messagesPerMin', sender.id);
       if (wait) throw refuse(wait, 'messages', limiter.limit('messagesPerMin'));
     }
-    const messages = store.send({ sender, fromName: r.fromName, to: r.to, body: r.body, replyTo: r.replyTo });
+    const messages = await sends.submit({ sender, fromName: r.fromName, to: r.to, body: r.body, replyTo: r.replyTo });
     hub.messages(messages);
     for (const m of messages) waiters.wake(m.toId, 'message');
     res.json({ messages });

@@ -127,7 +127,23 @@ function openNodeSqlite(path: string, opts: OpenOptions): Database {
       return s;
     },
     transaction<T>(fn: () => T): T {
-      if (depth > 0) return fn();
+      if (depth > 0) {
+        // Nested: a savepoint, so a failing inner unit leaves the outer transaction clean.
+        const sp = `sp${depth}`;
+        raw.exec(`SAVEPOINT ${sp}`);
+        depth++;
+        try {
+          const out = fn();
+          raw.exec(`RELEASE ${sp}`);
+          return out;
+        } catch (e) {
+          raw.exec(`ROLLBACK TO ${sp}`);
+          raw.exec(`RELEASE ${sp}`);
+          throw e;
+        } finally {
+          depth--;
+        }
+      }
       raw.exec('BEGIN IMMEDIATE');
       depth++;
       try {

@@ -101,9 +101,10 @@ export class Store {
     return this.peer(id)!;
   }
 
-  peer(id: string): Peer | null {
+  /** One peer; `withFiles: false` skips its file history (hot paths such as a send). */
+  peer(id: string, withFiles = true): Peer | null {
     const row = this.db.prepare('SELECT * FROM peers WHERE id = ?').get<PeerRow>(id);
-    return row ? this.toPeers([row])[0] : null;
+    return row ? this.toPeers([row], withFiles)[0] : null;
   }
 
   /** Live peers (or every known one), oldest first. */
@@ -151,10 +152,10 @@ export class Store {
     return row;
   }
 
-  private toPeers(rows: PeerRow[]): Peer[] {
+  private toPeers(rows: PeerRow[], withFiles = true): Peer[] {
     if (!rows.length) return [];
     const files = new Map<string, FileTouch[]>();
-    const touchRows = this.db.prepare(
+    const touchRows = !withFiles ? [] : this.db.prepare(
       `SELECT peer_id, path, tool, at FROM (
          SELECT peer_id, path, tool, at, ROW_NUMBER() OVER (PARTITION BY peer_id ORDER BY at DESC) AS rn
          FROM file_touches ${rows.length === 1 ? 'WHERE peer_id = ?' : ''}) WHERE rn <= ${FILES_PER_PEER}

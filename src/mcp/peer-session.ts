@@ -16,11 +16,16 @@ export interface PeerSessionOptions {
   log: (line: string) => void;
 }
 
+/** How long acks of pushed messages gather before one request carries them all. */
+const ACK_BATCH_MS = 5;
+
 export class PeerSession {
   peer: Peer | null = null;
   private stream: { close(): void } | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
   private readonly seen = new Set<number>();
+  private readonly pendingAcks = new Set<number>();
+  private ackTimer: NodeJS.Timeout | null = null;
   private registering: Promise<Peer | null> | null = null;
   private closed = false;
 
@@ -95,21 +100,33 @@ export class PeerSession {
   private async receive(m: Message): Promise<void> {
     if (!this.peer || m.toId !== this.peer.id) return;
     if (this.seen.has(m.id)) {
-      void this.ack([m.id]);
+      this.ack([m.id]);
       return;
     }
     this.seen.add(m.id);
     try {
       await this.o.onMessage(m);
-      await this.ack([m.id]);
+      this.ack([m.id]);
     } catch (e) {
       this.seen.delete(m.id); // not pushed: let the next replay try again
       this.o.log(`could not push message ${m.id}: ${(e as Error).message}`);
     }
   }
 
-  private async ack(ids: number[]): Promise<void> {
-    if (!this.peer) return;
+  /**
+   * Acknowledges deliveries in batches: a burst of pushes costs one request, not one each. An ack
+   * lost to a crash only means a replay on reconnect, which `seen` (or the model's dedupe) absorbs.
+   */
+  private ack(ids: number[]): void {
+    for (const id of ids) this.pendingAcks.add(id);
+    this.ackTimer ??= setTimeout(() => void this.flushAcks(), ACK_BATCH_MS);
+  }
+
+  private async flushAcks(): Promise<void> {
+    this.ackTimer = null;
+    const ids = [...this.pendingAcks];
+    this.pendingAcks.clear();
+    if (!this.peer || !ids.length) return;
     try {
       await this.o.client.post(`/peers/${this.peer.id}/ack`, { ids, state: 'delivered' });
     } catch (e) {
@@ -120,6 +137,7 @@ export class PeerSession {
   close(): void {
     this.closed = true;
     if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.ackTimer) clearTimeout(this.ackTimer);
     this.stream?.close();
     this.o.client.close();
   }
