@@ -58,7 +58,10 @@ run(async () => {
       const s = now();
       const r = await me.call('list_peers', { scope: 'machine' });
       tool.push(now() - s);
-      if (r.isError || r.structured.peers.length !== n - 1) throw new Error(`list_peers returned ${r.structured?.peers?.length} peers: ${r.text.slice(0, 200)}`);
+      // The default answer: the 50 most relevant peers and the total (what a model asks for).
+      if (r.isError || r.structured.total !== n - 1 || r.structured.peers.length !== Math.min(50, n - 1)) {
+        throw new Error(`list_peers returned ${r.structured?.peers?.length} of ${r.structured?.total} peers: ${r.text.slice(0, 200)}`);
+      }
     }
     const h = stats(http);
     const t = stats(tool);

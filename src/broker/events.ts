@@ -46,8 +46,12 @@ export class EventHub {
     }
   }
 
+  /** Bumped at every peer change the hub announces: lets readers cache the peer list safely. */
+  peerVersion = 0;
+
   /** Events about the network (peers, states, conflicts): observers and, when named, one peer. */
   broadcast(e: BrokerEvent, alsoPeer?: string): void {
+    if (e.type === 'peer' || e.type === 'peer_gone') this.peerVersion++;
     for (const s of this.subs) if (s.peerId === null || s.peerId === alsoPeer) write(s.res, e);
   }
 

@@ -139,8 +139,16 @@ export function createApp(deps: AppDeps) {
     res.json({ peer });
   });
 
+  // The live list is read on every list_peers and by every observer; it changes only when a peer
+  // event is announced (heartbeats move lastSeen alone, so up to a second of staleness there).
+  let livePeers: { json: string; version: number; at: number } | null = null;
   app.get(`${API_PREFIX}/peers`, (req, res) => {
-    res.json({ peers: store.listPeers(req.query.all === '1') });
+    if (req.query.all === '1') { res.json({ peers: store.listPeers(true) }); return; }
+    const now = Date.now();
+    if (!livePeers || livePeers.version !== hub.peerVersion || now - livePeers.at > 1000) {
+      livePeers = { json: JSON.stringify({ peers: store.listPeers() }), version: hub.peerVersion, at: now };
+    }
+    res.type('application/json').send(livePeers.json);
   });
 
   app.get(`${API_PREFIX}/peers/:id`, (req, res) => {

@@ -12,9 +12,11 @@ export function registerListPeers(mcp: McpServer, session: PeerSession): void {
     inputSchema: {
       scope: z.enum(['machine', 'directory', 'repo']).default('machine')
         .describe('"machine": every session on this machine; "directory": same working directory as you; "repo": same git repository as you.'),
+      limit: z.number().int().min(1).max(500).default(50)
+        .describe('At most this many peers, the most relevant first (same repository, then working, then most recently seen).'),
     },
     annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
-  }, async ({ scope }) => {
+  }, async ({ scope, limit }) => {
     try {
       const me = await session.current();
       const { peers } = await session.client.get<PeersResponse>('/peers');
@@ -22,10 +24,22 @@ export function registerListPeers(mcp: McpServer, session: PeerSession): void {
         || (scope === 'directory' && p.cwd === me.cwd)
         || (scope === 'repo' && (p.gitRoot ?? p.cwd) === (me.gitRoot ?? me.cwd)));
       const others = inScope.filter((p) => p.id !== me.id);
+      const repo = me.gitRoot ?? me.cwd;
+      const rank = (p: Peer) => ((p.gitRoot ?? p.cwd) === repo ? 0 : 2) + (p.status === 'working' ? 0 : 1);
+      const shown = others
+        .sort((a, b) => rank(a) - rank(b) || b.lastSeen.localeCompare(a.lastSeen))
+        .slice(0, limit);
+      const more = others.length - shown.length;
       const text = others.length
-        ? `${others.length} other peer${others.length > 1 ? 's' : ''} (${scope}); you are ${me.name}:\n${others.map((p) => describePeer(p)).join('\n')}`
+        ? `${others.length} other peer${others.length > 1 ? 's' : ''} (${scope}); you are ${me.name}:\n${shown.map((p) => describePeer(p)).join('\n')}` +
+          (more ? `\n… and ${more} more: narrow with scope "repo" or "directory", or raise limit.` : '')
         : `No other peers in scope "${scope}" right now; you are ${me.name}.`;
-      return respond(session, text, { scope, you: me.id, peers: others });
+      // Compact structured form: what a model or a client needs to act, not every file touched.
+      const compact = shown.map((p) => ({
+        id: p.id, name: p.name, status: p.status, cwd: p.cwd, gitRoot: p.gitRoot, branch: p.branch,
+        summary: p.summary ?? p.task, files: p.files.slice(0, 5).map((f) => f.path), lastSeen: p.lastSeen,
+      }));
+      return respond(session, text, { scope, you: me.id, total: others.length, peers: compact });
     } catch (e) {
       return fail(e);
     }
