@@ -2,7 +2,8 @@
 // live peers touch it, and one warning per new conflict naming both peers, with actions.
 import * as vscode from 'vscode';
 import { realpathSync } from 'node:fs';
-import type { Conflict } from '../protocol/wire.ts';
+import type { Claim, Conflict } from '../protocol/wire.ts';
+import { globMatch } from '../broker/coordination.ts';
 
 const key = (p: string) => (process.platform === 'win32' || process.platform === 'darwin' ? p.toLowerCase() : p);
 
@@ -11,9 +12,16 @@ function canonical(p: string): string {
 }
 
 export class ConflictDecorations implements vscode.FileDecorationProvider, vscode.Disposable {
-  private readonly emitter = new vscode.EventEmitter<vscode.Uri[]>();
+  private readonly emitter = new vscode.EventEmitter<vscode.Uri[] | undefined>();
   readonly onDidChangeFileDecorations = this.emitter.event;
   private byPath = new Map<string, Conflict>();
+  private claims: Claim[] = [];
+
+  /** Files claimed by a peer (claim_files) get a quieter badge: someone asked to own them. */
+  updateClaims(claims: Claim[]): void {
+    this.claims = claims;
+    this.emitter.fire(undefined); // claims are patterns: let VS Code ask again for every file
+  }
 
   update(conflicts: Conflict[]): void {
     const before = [...this.byPath.values()].map((c) => vscode.Uri.file(c.path));
@@ -25,7 +33,11 @@ export class ConflictDecorations implements vscode.FileDecorationProvider, vscod
   provideFileDecoration(uri: vscode.Uri): vscode.FileDecoration | undefined {
     if (uri.scheme !== 'file') return undefined;
     const c = this.byPath.get(key(canonical(uri.fsPath))) ?? this.byPath.get(key(uri.fsPath));
-    if (!c) return undefined;
+    if (!c) {
+      const claim = this.claims.find((cl) => globMatch(cl.pattern, uri.fsPath));
+      if (!claim) return undefined;
+      return new vscode.FileDecoration('C', `Claimed by ${claim.peerName}${claim.reason ? `: ${claim.reason}` : ''} (Claude Peers)`, new vscode.ThemeColor('list.warningForeground'));
+    }
     const who = c.peers.map((p) => `${p.name} (${p.how === 'claim' ? 'claimed' : 'edited'})`).join(' and ');
     const d = new vscode.FileDecoration('⚠', `Claude Peers conflict: ${who}`, new vscode.ThemeColor('list.errorForeground'));
     d.propagate = true;

@@ -122,7 +122,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<{ host
   context.subscriptions.push(dir.onChange((c) => {
     changes.fire(c);
     if (c.kind === 'conflicts') onConflicts(c.conflicts);
-    if (c.kind === 'reset') onConflicts(dir.currentConflicts());
+    if (c.kind === 'reset') {
+      onConflicts(dir.currentConflicts());
+      decorations.updateClaims(dir.snapshot().claims);
+    }
+    if (c.kind === 'claims') decorations.updateClaims(c.claims);
     if (c.kind === 'message') onMessage(c.message);
     if (c.kind !== 'message_state') renderStatus();
   }));

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  e2eSkip, startCodeServer, openWorkbench, openTerminal, typeInTerminal, screenshot, freePort, waitUntil, waitForTerminalText, sleep, runCommand,
+  e2eSkip, startCodeServer, openWorkbench, openTerminal, typeInTerminal, screenshot, freePort, waitUntil, waitForTerminalText, sleep, runCommand, explorerBadge,
   type CodeServer, type Workbench,
 } from './harness.ts';
 import { extensionUnderTest, claudeTerminalWorld } from './world.ts';
@@ -97,13 +97,7 @@ test('claude in two integrated terminals: both join, a shared file raises the wa
     await page.keyboard.press('Control+Shift+E');
     const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'shared.txt' }).first();
     await row.waitFor({ state: 'visible', timeout: 20_000 });
-    // VS Code draws decoration badges as CSS ::after content on the label.
-    const badgeOf = `(() => {
-      const row = [...document.querySelectorAll('.explorer-folders-view .monaco-list-row')].find((r) => r.textContent.includes('shared.txt'));
-      if (!row) return '';
-      return [...row.querySelectorAll('*')].map((el) => getComputedStyle(el, '::after').content).filter((c) => c && c !== 'none' && c !== 'normal').join(' ');
-    })()`;
-    await waitUntil(async () => String(await page.evaluate(badgeOf)).includes('⚠'), 20_000, 'the conflict badge in the Explorer');
+    await waitUntil(async () => (await explorerBadge(page, 'shared.txt')).includes('⚠'), 20_000, 'the conflict badge in the Explorer');
     // The status bar counts two peers and one conflict.
     const item = page.locator('[id$="claudePeers.status"]').first();
     let shown = '';

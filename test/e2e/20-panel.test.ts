@@ -10,7 +10,7 @@ import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Frame } from 'playwright-core';
 import {
-  e2eSkip, startCodeServer, openWorkbench, screenshot, freePort, waitUntil, runCommand, webviewFrame,
+  e2eSkip, explorerBadge, startCodeServer, openWorkbench, screenshot, freePort, waitUntil, runCommand, webviewFrame,
   setColorTheme, waitForThemeKind, type CodeServer, type Workbench,
 } from './harness.ts';
 import { extensionUnderTest } from './world.ts';
@@ -200,6 +200,16 @@ test('the Peers panel: cards, conflict, thread, themes, composer, open file', { 
     await page.locator('.tabs-container .tab', { hasText: basename(shared) }).first().waitFor({ state: 'visible', timeout: 15_000 });
     await page.locator('.monaco-editor .view-lines', { hasText: 'export const shared' }).first().waitFor({ state: 'visible', timeout: 15_000 });
     lap('file opened from the card');
+
+    // ---- a claim shows in the Explorer before anyone edits the file
+    const claimed = join(folder, 'claimed.ts');
+    writeFileSync(claimed, 'export {};\n');
+    const claim = await a.call('claim_files', { paths: ['claimed.ts'], reason: 'rewriting it' });
+    assert.equal(claim.isError, false, claim.text);
+    await page.keyboard.press('Control+Shift+E');
+    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'claimed.ts' }).first().waitFor({ state: 'visible', timeout: 15_000 });
+    await waitUntil(async () => (await explorerBadge(page, 'claimed.ts')) === '"C"', 15_000, 'the claim badge on claimed.ts');
+    lap('claim badge in the Explorer');
   } catch (e) {
     if (wb) await screenshot(wb.page, '20-panel-failure').catch(() => undefined);
     if (cs) t.diagnostic(`code-server output:\n${cs.logs().slice(-3000)}`);

@@ -638,3 +638,13 @@ export async function webviewFrame(page: Page, viewTitle: string, opts: { timeou
     throw new Error(`${(e as Error).message} (view titles on screen: ${seen || 'none'})`, { cause: e });
   }
 }
+
+/** The decoration badges VS Code draws (as CSS ::after content) on an Explorer row, joined. */
+export async function explorerBadge(page: Page, fileName: string): Promise<string> {
+  const script = `(() => {
+    const row = [...document.querySelectorAll('.explorer-folders-view .monaco-list-row')].find((r) => r.textContent.includes(${JSON.stringify(fileName)}));
+    if (!row) return '';
+    return [...row.querySelectorAll('*')].map((el) => getComputedStyle(el, '::after').content).filter((c) => c && c !== 'none' && c !== 'normal').join(' ');
+  })()`;
+  return String(await page.evaluate(script));
+}
