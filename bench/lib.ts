@@ -10,6 +10,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { z } from 'zod';
 import { BrokerClient } from '../src/client/broker-client.ts';
+import { waitFor } from '../test/support/processes.ts';
 
 export const CLI = resolve(__dirname, '../dist/cli.js');
 export const QUICK = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
@@ -29,18 +30,7 @@ export function tempHome(prefix = 'cp-bench-'): string {
   return d;
 }
 
-export async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs = 10_000, what = 'condition'): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v as NonNullable<T>;
-    } catch (e) { last = e; }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await sleep(10);
-  }
-}
+export { waitFor };
 
 /** Resident set size of a process in KiB (Linux /proc), or null elsewhere. */
 export function rssKiB(pid: number): { rss: number; hwm: number } | null {
@@ -192,17 +182,7 @@ export function stats(samples: number[]): { n: number; p50: number; p95: number;
 /** Milliseconds with a precision that suits their size. */
 export const ms = (v: number) => (!Number.isFinite(v) ? '—' : v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : v.toFixed(0));
 
-/** A deterministic PRNG (mulberry32), so runs are comparable. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng } from '../test/support/rng.ts';
 
 export interface Table { caption: string; columns: string[]; rows: (string | number)[][] }
 export interface BenchResult { name: string; title: string; notes: string[]; tables: Table[]; data?: unknown }

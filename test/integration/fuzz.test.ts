@@ -8,6 +8,7 @@
 // Reproduce a failure with FUZZ_SEED=<seed> (printed on failure); FUZZ_CASES scales the run.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { rng } from '../support/rng.ts';
 import http from 'node:http';
 import { spawn } from 'node:child_process';
 import { isAbsolute } from 'node:path';
@@ -21,16 +22,6 @@ const HOOK_PARSE_CASES = CASES;
 const HOOK_INPROC_CASES = Math.round(CASES * 0.04);
 const HOOK_PROCESS_CASES = Math.max(4, Math.round(CASES / 250));
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Gen {
   constructor(readonly r: () => number) {}
