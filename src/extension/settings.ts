@@ -1,5 +1,8 @@
 // The extension's settings, one namespace, keys as constants, read in one place.
 import * as vscode from 'vscode';
+import type { WakeMode } from '../client/wake-policy.ts';
+
+export type { WakeMode };
 
 export const SECTION = 'claudePeers';
 
@@ -13,7 +16,6 @@ export const Keys = {
   wakeHuman: 'wake.humanMessages',
 } as const;
 
-export type WakeMode = 'off' | 'ask' | 'on';
 export type ConflictPolicy = 'off' | 'warn' | 'ask';
 
 export interface Settings {

@@ -7,16 +7,11 @@ import * as vscode from 'vscode';
 import type { PeerDirectory } from '../client/directory.ts';
 import type { Message, Peer } from '../protocol/wire.ts';
 import type { TerminalMap } from './terminals.ts';
-import { SECTION, Keys, type Settings, type WakeMode } from './settings.ts';
+import { SECTION, Keys, type Settings } from './settings.ts';
+import { decideWake, wakePrompt } from '../client/wake-policy.ts';
 
 /** What the asyncRewake waiter gets before we step in. */
 export const WAKE_GRACE_MS = 2500;
-/** No second nudge for the same peer sooner than this, unless new messages came. */
-const REPEAT_MS = 30_000;
-
-export function wakePrompt(n: number): string {
-  return `[claude-peers] ${n} new message${n === 1 ? '' : 's'}: read ${n === 1 ? 'it' : 'them'} with check_messages`;
-}
 
 export class Waker implements vscode.Disposable {
   private readonly timers = new Map<string, NodeJS.Timeout>();
@@ -48,32 +43,28 @@ export class Waker implements vscode.Disposable {
 
   private async check(peerId: string): Promise<void> {
     const peer = this.directory.peer(peerId);
-    if (!peer || peer.status !== 'idle') return; // working: the PostToolUse/Stop hooks deliver
-    const unread = this.unread(peerId);
-    if (!unread.length) return;
-    const terminal = this.terminals.terminalFor(peer);
-    if (!terminal) return; // not in this window: the window that has it decides
-    const newest = Math.max(...unread.map((m) => m.id));
-    const prev = this.last.get(peerId);
-    if (prev && prev.newest >= newest && Date.now() - prev.at < REPEAT_MS) return;
+    const terminal = peer ? this.terminals.terminalFor(peer) : undefined;
     const s = this.settings();
-    const fromHuman = unread.some((m) => m.fromKind === 'human');
-    const mode: WakeMode = fromHuman ? s.wakeHuman : s.wakePeer;
-    if (mode === 'off') return;
-    if (mode === 'ask') {
+    const unread = this.unread(peerId);
+    const d = decideWake({
+      peer, unread, inThisWindow: !!terminal, modes: { peer: s.wakePeer, human: s.wakeHuman },
+      last: this.last.get(peerId), now: Date.now(),
+    });
+    if (d.action === 'skip' || !peer || !terminal) return;
+    if (d.action === 'ask') {
       const senders = [...new Set(unread.map((m) => m.fromName))].join(', ');
       const pick = await vscode.window.showInformationMessage(
-        `${peer.name} is idle with ${unread.length} unread message${unread.length === 1 ? '' : 's'} from ${senders}. Wake it by typing a short prompt into its terminal?`,
+        `${peer.name} is idle with ${d.count} unread message${d.count === 1 ? '' : 's'} from ${senders}. Wake it by typing a short prompt into its terminal?`,
         'Wake', 'Always wake', 'Never',
       );
       if (pick === 'Always wake' || pick === 'Never') {
-        await vscode.workspace.getConfiguration(SECTION).update(fromHuman ? Keys.wakeHuman : Keys.wakePeer, pick === 'Never' ? 'off' : 'on', vscode.ConfigurationTarget.Global);
+        await vscode.workspace.getConfiguration(SECTION).update(d.fromHuman ? Keys.wakeHuman : Keys.wakePeer, pick === 'Never' ? 'off' : 'on', vscode.ConfigurationTarget.Global);
       }
       if (pick !== 'Wake' && pick !== 'Always wake') return;
       if (!this.unread(peerId).length) return; // read meanwhile
     }
     this.wake(peer, terminal, this.unread(peerId).length);
-    this.last.set(peerId, { at: Date.now(), newest });
+    this.last.set(peerId, { at: Date.now(), newest: d.newest });
   }
 
   wake(peer: Peer, terminal: vscode.Terminal, n: number): void {
