@@ -62,15 +62,6 @@ export class EventHub {
   }
 }
 
-/**
- * Writes one event. Events written in the same tick to one stream (a group-committed batch of
- * sends) leave in one syscall: the socket is corked until the tick ends.
- */
 function write(res: Response, e: BrokerEvent): void {
-  const sock = res.socket;
-  if (sock && !sock.writableCorked) {
-    sock.cork();
-    process.nextTick(() => sock.uncork());
-  }
   res.write(`data: ${JSON.stringify(e)}\n\n`);
 }
