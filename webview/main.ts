@@ -440,9 +440,6 @@ window.addEventListener('message', (e: MessageEvent<HostToWebview>) => {
       if (m.ok) p.resolve(m.result); else p.reject(new Error(m.error));
       return;
     }
-    case 'compose':
-      compose(m.to, m.body);
-      return;
   }
 });
 

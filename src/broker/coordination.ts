@@ -13,6 +13,9 @@ interface ClaimRow { peer_id: string; peer_name: string; pattern: string; reason
 
 export type AcquireResult = { granted: true; lock: LockInfo } | { granted: false; lock: LockInfo; position: number };
 
+/** A lock or claim row that has expired or whose holder is gone (one `?`: now). */
+const STALE = 'expires_at < ? OR peer_id IN (SELECT id FROM peers WHERE gone = 1)';
+
 export class Coordination {
   constructor(private readonly db: Database, private readonly now: () => number = Date.now) {}
 
@@ -21,14 +24,11 @@ export class Coordination {
     const now = this.now();
     // Look before writing: this runs after every liveness sweep, and a write transaction each time
     // would stall the broker for the busy timeout whenever another process holds the database.
-    const stale = this.db.prepare(
-      `SELECT 1 FROM locks WHERE expires_at < ? OR peer_id IN (SELECT id FROM peers WHERE gone = 1)
-       UNION ALL SELECT 1 FROM claims WHERE expires_at < ? OR peer_id IN (SELECT id FROM peers WHERE gone = 1) LIMIT 1`,
-    ).get(now, now);
+    const stale = this.db.prepare(`SELECT 1 FROM locks WHERE ${STALE} UNION ALL SELECT 1 FROM claims WHERE ${STALE} LIMIT 1`).get(now, now);
     if (!stale) return false;
     return this.db.transaction(() => {
-      const a = this.db.prepare('DELETE FROM locks WHERE expires_at < ? OR peer_id IN (SELECT id FROM peers WHERE gone = 1)').run(now).changes;
-      const b = this.db.prepare('DELETE FROM claims WHERE expires_at < ? OR peer_id IN (SELECT id FROM peers WHERE gone = 1)').run(now).changes;
+      const a = this.db.prepare(`DELETE FROM locks WHERE ${STALE}`).run(now).changes;
+      const b = this.db.prepare(`DELETE FROM claims WHERE ${STALE}`).run(now).changes;
       return a + b > 0;
     });
   }

@@ -51,7 +51,6 @@ export class BrokerHost {
   }
 
   get current(): HostState { return { ...this.state }; }
-  get running(): RunningBroker | null { return this.broker; }
 
   onDidChange(fn: (s: HostState) => void): { dispose(): void } {
     this.listeners.add(fn);

@@ -27,8 +27,8 @@ const PASS_THROUGH_FLAGS = new Set(['-v', '--version', '-h', '--help']);
 
 export function shouldPassThrough(args: string[]): boolean {
   if (args.some((a) => PASS_THROUGH_FLAGS.has(a))) return true;
-  const first = args.find((a) => !a.startsWith('-'));
-  return first !== undefined && args.indexOf(first) === 0 && PASS_THROUGH_COMMANDS.has(first);
+  // A management command only counts as the first argument: `claude -p mcp` is a session.
+  return PASS_THROUGH_COMMANDS.has(args[0] ?? '');
 }
 
 /** The first `claude` on PATH that is not a claude-peers shim. */

@@ -43,9 +43,9 @@ export class PeerDirectory {
   private readonly listeners = new Set<Listener>();
   private stream: { close(): void } | null = null;
 
-  constructor(private client: BrokerClient, private readonly log: (line: string) => void = () => {}) {}
+  constructor(private readonly client: BrokerClient, private readonly log: (line: string) => void = () => {}) {}
 
-  /** Starts following the broker. Safe to call again after `useClient` (a new leader). */
+  /** Starts following the broker (a new leader on the same port is followed by reconnecting). */
   start(): void {
     this.stream?.close();
     this.stream = this.client.subscribe(null, (e) => this.apply(e), (up, err) => {
@@ -62,12 +62,6 @@ export class PeerDirectory {
 
   /** The client this model reads through; observers send through it too. */
   get brokerClient(): BrokerClient { return this.client; }
-
-  /** Points the model at another broker client (after a failover) and resubscribes. */
-  useClient(client: BrokerClient): void {
-    this.client = client;
-    if (this.stream) this.start();
-  }
 
   stop(): void {
     this.stream?.close();
@@ -93,6 +87,9 @@ export class PeerDirectory {
   livePeers(): Peer[] { return [...this.peers.values()].filter((p) => p.status !== 'gone'); }
   peer(id: string): Peer | undefined { return this.peers.get(id); }
   currentConflicts(): Conflict[] { return this.conflicts; }
+  currentClaims(): Claim[] { return this.claims; }
+  /** Messages to a peer that have not surely reached its model (delivered is not read). */
+  unreadFor(peerId: string): Message[] { return this.messages.filter((m) => m.toId === peerId && m.state !== 'read'); }
 
   async reload(): Promise<void> {
     const [peers, msgs, conflicts, locks, claims] = await Promise.all([

@@ -15,8 +15,13 @@ export interface Runtime {
   env?: Record<string, string>;
 }
 
+/** The environment the MCP server and the hooks run with. */
+function runtimeEnv(rt: Runtime): Record<string, string> {
+  return { ...(rt.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {}), ...rt.env };
+}
+
 export function mcpServerEntry(rt: Runtime): { type: 'stdio'; command: string; args: string[]; env?: Record<string, string> } {
-  const env = { ...(rt.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {}), ...rt.env };
+  const env = runtimeEnv(rt);
   return { type: 'stdio', command: rt.node, args: [rt.cli, 'mcp'], ...(Object.keys(env).length ? { env } : {}) };
 }
 
@@ -26,8 +31,7 @@ export function mcpConfig(rt: Runtime): { mcpServers: Record<string, ReturnType<
 
 /** The hook command line for one event; env prefixes work in the POSIX shell Claude Code uses. */
 export function hookCommand(rt: Runtime, event: string): string {
-  const env = { ...(rt.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {}), ...rt.env };
-  const prefix = Object.entries(env).map(([k, v]) => `${k}=${shellQuote(v)} `).join('');
+  const prefix = Object.entries(runtimeEnv(rt)).map(([k, v]) => `${k}=${shellQuote(v)} `).join('');
   return `${prefix}${shellQuote(rt.node)} ${shellQuote(rt.cli)} hook ${event}`;
 }
 

@@ -124,7 +124,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<{ host
     if (c.kind === 'conflicts') onConflicts(c.conflicts);
     if (c.kind === 'reset') {
       onConflicts(dir.currentConflicts());
-      decorations.updateClaims(dir.snapshot().claims);
+      decorations.updateClaims(dir.currentClaims());
     }
     if (c.kind === 'claims') decorations.updateClaims(c.claims);
     if (c.kind === 'message') onMessage(c.message);

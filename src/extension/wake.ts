@@ -5,7 +5,7 @@
 // content. The settings decide: off / ask / on, separately for peer and human messages.
 import * as vscode from 'vscode';
 import type { PeerDirectory } from '../client/directory.ts';
-import type { Message, Peer } from '../protocol/wire.ts';
+import { HUMAN_ID, type Peer } from '../protocol/wire.ts';
 import type { TerminalMap } from './terminals.ts';
 import { SECTION, Keys, type Settings } from './settings.ts';
 import { decideWake, wakePrompt } from '../client/wake-policy.ts';
@@ -25,7 +25,7 @@ export class Waker implements vscode.Disposable {
     private readonly log: vscode.LogOutputChannel,
   ) {
     this.sub = directory.onChange((c) => {
-      if (c.kind === 'message' && c.message.toId !== 'human') this.schedule(c.message.toId);
+      if (c.kind === 'message' && c.message.toId !== HUMAN_ID) this.schedule(c.message.toId);
     });
   }
 
@@ -37,15 +37,11 @@ export class Waker implements vscode.Disposable {
     }, WAKE_GRACE_MS));
   }
 
-  private unread(peerId: string): Message[] {
-    return this.directory.snapshot().messages.filter((m) => m.toId === peerId && m.state !== 'read');
-  }
-
   private async check(peerId: string): Promise<void> {
     const peer = this.directory.peer(peerId);
     const terminal = peer ? this.terminals.terminalFor(peer) : undefined;
     const s = this.settings();
-    const unread = this.unread(peerId);
+    const unread = this.directory.unreadFor(peerId);
     const d = decideWake({
       peer, unread, inThisWindow: !!terminal, modes: { peer: s.wakePeer, human: s.wakeHuman },
       last: this.last.get(peerId), now: Date.now(),
@@ -61,9 +57,9 @@ export class Waker implements vscode.Disposable {
         await vscode.workspace.getConfiguration(SECTION).update(d.fromHuman ? Keys.wakeHuman : Keys.wakePeer, pick === 'Never' ? 'off' : 'on', vscode.ConfigurationTarget.Global);
       }
       if (pick !== 'Wake' && pick !== 'Always wake') return;
-      if (!this.unread(peerId).length) return; // read meanwhile
+      if (!this.directory.unreadFor(peerId).length) return; // read meanwhile
     }
-    this.wake(peer, terminal, this.unread(peerId).length);
+    this.wake(peer, terminal, this.directory.unreadFor(peerId).length);
     this.last.set(peerId, { at: Date.now(), newest: d.newest });
   }
 

@@ -7,10 +7,9 @@
 //   host → webview   { kind: 'snapshot', snapshot, context } the whole picture (after ready, reset, resync)
 //                    { kind: 'changes', changes, context }   directory changes, batched
 //                    { kind: 'response', id, ok, result | error }
-//                    { kind: 'compose', to?, body? }          the extension asks to focus the composer
 //
 // The host is the source of truth: the webview mirrors the last snapshot plus changes and keeps
-// only UI state of its own (filters, folds, the draft). The host holds every post until `ready`.
+// only UI state of its own (filters, folds, the draft). The host posts nothing before `ready`.
 import type { DirectoryChange, DirectorySnapshot } from '../client/directory.ts';
 
 /** Bumped when a change here would break an older webview still loaded (retainContextWhenHidden). */
@@ -59,8 +58,7 @@ export type HostToWebview =
   | { kind: 'snapshot'; snapshot: DirectorySnapshot; context: PanelContext }
   | { kind: 'changes'; changes: DirectoryChange[]; context: PanelContext }
   | { kind: 'response'; id: number; ok: true; result: unknown }
-  | { kind: 'response'; id: number; ok: false; error: string }
-  | { kind: 'compose'; to?: string; body?: string };
+  | { kind: 'response'; id: number; ok: false; error: string };
 
 // ---- validation (the host never trusts what a webview posts) -----------------------------------
 

@@ -1,6 +1,6 @@
 // The "Peers" sidebar view: one WebviewViewProvider. It serves the webview's HTML (strict CSP,
 // fresh nonce), forwards the directory's changes in batches, and answers the webview's requests
-// through PanelHost. Every post waits until the webview said `ready`.
+// through PanelHost. Nothing is posted before the webview says `ready`; `ready` gets a fresh snapshot.
 import * as vscode from 'vscode';
 import { homedir } from 'node:os';
 import type { DirectoryChange } from '../../client/directory.ts';
@@ -19,17 +19,13 @@ export class PeerPanelProvider implements vscode.WebviewViewProvider, vscode.Dis
   private view: vscode.WebviewView | undefined;
   private viewDisposables: vscode.Disposable[] = [];
   private ready = false;
-  /** Posts held until the webview is ready (changes are not kept: `ready` gets a fresh snapshot). */
-  private held: HostToWebview[] = [];
   private changes: DirectoryChange[] = [];
   private batchTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly extensionUri: vscode.Uri, private readonly host: PanelHost) {}
 
   resolveWebviewView(view: vscode.WebviewView): void {
-    const composes = this.held.filter((h) => h.kind === 'compose');
     this.disposeView();
-    this.held = composes;
     this.view = view;
     this.ready = false;
     const webview = view.webview;
@@ -57,18 +53,6 @@ export class PeerPanelProvider implements vscode.WebviewViewProvider, vscode.Dis
     }
   }
 
-  /** Focuses the composer, optionally addressed to a peer id or scope and prefilled. */
-  compose(to?: string, body?: string): void {
-    if (this.view) {
-      this.post({ kind: 'compose', to, body });
-      this.view.show(false);
-    } else {
-      // Not resolved yet: keep it for the webview's `ready`, and open the view.
-      this.held.push({ kind: 'compose', to, body });
-      void vscode.commands.executeCommand(`${PeerPanelProvider.viewType}.focus`);
-    }
-  }
-
   dispose(): void {
     this.disposeView();
     this.view = undefined;
@@ -77,8 +61,7 @@ export class PeerPanelProvider implements vscode.WebviewViewProvider, vscode.Dis
   // ---- host → webview
 
   private post(m: HostToWebview): void {
-    if (!this.view) return;
-    if (!this.ready) { this.held.push(m); return; }
+    if (!this.view || !this.ready) return; // the snapshot sent on `ready` supersedes it
     void this.view.webview.postMessage(m).then(undefined, (e: Error) => this.host.log(`panel: post failed: ${e.message}`));
   }
 
@@ -125,10 +108,7 @@ export class PeerPanelProvider implements vscode.WebviewViewProvider, vscode.Dis
     if (m.kind === 'ready') {
       if (m.version !== PANEL_PROTOCOL_VERSION) this.host.log(`panel: webview speaks protocol ${m.version}, host ${PANEL_PROTOCOL_VERSION}`);
       this.ready = true;
-      const held = this.held.filter((h) => h.kind === 'compose');
-      this.held = [];
       this.postSnapshot();
-      for (const h of held) this.post(h);
       return;
     }
     this.handle(m).then(
@@ -184,7 +164,6 @@ export class PeerPanelProvider implements vscode.WebviewViewProvider, vscode.Dis
     clearTimeout(this.batchTimer);
     this.batchTimer = undefined;
     this.ready = false;
-    this.held = [];
     this.changes = [];
     for (const d of this.viewDisposables.reverse()) d.dispose();
     this.viewDisposables = [];
