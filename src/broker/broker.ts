@@ -1,6 +1,6 @@
 // Starts and stops one broker: database, HTTP server on 127.0.0.1, liveness sweeps, discovery file.
 // Used by `claude-peers broker` and by the VS Code extension host alike (no vscode import here).
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { openDatabase } from './sqlite.ts';
 import { Store } from './store.ts';
@@ -62,13 +62,13 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
   const hub = new EventHub();
   const startedAt = new Date().toISOString();
   let boundPort = 0;
-  const { app, afterSweep, close: closeApp } = createApp({
+  const { handle, afterSweep, close: closeApp } = createApp({
     store, hub, token, startedAt, port: () => boundPort, dbLabel: `${db.driver} ${config.dbPath}`,
   });
 
   const wanted = opts.port ?? config.port;
   const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(wanted, config.host);
+    const s = createServer(handle).listen(wanted, config.host);
     s.once('listening', () => resolve(s));
     s.once('error', (e: NodeJS.ErrnoException) => {
       hub.close();

@@ -1,5 +1,7 @@
 // Group commit for sends: requests that arrive in the same turn of the event loop are written in
-// one SQLite transaction, each in its own savepoint, and each is answered only after that commit.
+// one SQLite transaction, and each is answered only after that commit. An input's own refusal
+// must leave nothing behind: it is thrown before the input writes (Store.sendWithin), or the
+// input runs in a savepoint (a nested transaction).
 // Durability is the same as one transaction per send (nobody hears "sent" before the commit), but
 // concurrent senders share the cost of the commit, which dominates a send.
 import type { Database } from './sqlite.ts';
@@ -39,7 +41,7 @@ export class GroupCommit<I, O> {
     try {
       this.db.transaction(() => {
         for (const item of batch) {
-          // Each apply runs its own (nested, so savepoint) transaction: one failure stays its own.
+          // A refusal wrote nothing (see above): the batch goes on without it.
           try {
             results.push({ ok: true, value: this.apply(item.input) });
           } catch (error) {

@@ -1,13 +1,14 @@
 // The broker's HTTP API (documented in docs/api.md). Handlers stay thin: check, one store call,
-// JSON out, events to the streams. Every failure goes through one error mapper.
+// JSON out, events to the streams. Every failure goes through one error mapper (errors.ts). The
+// message routes are also served without express by the hot path, with the same checks.
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { timingSafeEqual } from 'node:crypto';
-import { ZodError, type ZodTypeAny, type output } from 'zod';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ZodTypeAny, output } from 'zod';
 import {
   AckRequest, API_PREFIX, ClaimRequest, HookRequest, WaitRequest, type WaitResponse, LockAcquireRequest, LockReleaseRequest, UnclaimRequest, MAX_BODY_BYTES, MAX_MESSAGE_BYTES, RegisterRequest, SendRequest,
   SummaryRequest, HUMAN_ID, type BrokerEvent, type Conflict, type HookResponse, type Message,
 } from '../protocol/wire.ts';
-import { Store, StoreError, pathKey } from './store.ts';
+import { Store, StoreError, pathKey, type SendArgs } from './store.ts';
 import { Coordination } from './coordination.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { Waiters } from './waiters.ts';
@@ -15,6 +16,11 @@ import { GroupCommit } from './group-commit.ts';
 import { locksForCommand, lockName } from '../common/lock-commands.ts';
 import { EventHub } from './events.ts';
 import { VERSION } from '../common/config.ts';
+import { HttpError, mapError, tooMany } from './errors.ts';
+import { actingPeer, checkCaller, rateCheck, tokenCheck, unsupportedMediaType } from './guards.ts';
+import { hotPath, type HotRoutes } from './hot-path.ts';
+
+export { HttpError };
 
 export interface AppDeps {
   store: Store;
@@ -26,16 +32,12 @@ export interface AppDeps {
   limiter?: RateLimiter;
 }
 
-export class HttpError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) { super(message); }
-}
-
 export function createApp(deps: AppDeps) {
   const { store, hub } = deps;
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  const expected = Buffer.from(deps.token);
+  const checkToken = tokenCheck(deps.token);
   const coord = new Coordination(store.db);
   const waiters = new Waiters();
   let lastConflicts = '[]';
@@ -80,54 +82,24 @@ export function createApp(deps: AppDeps) {
     return conflicts;
   };
 
-  // DNS rebinding: a page on evil.example resolving to 127.0.0.1 still sends its own Host.
-  app.use((req, _res, next) => {
-    const host = (req.headers.host ?? '').toLowerCase();
-    const m = /^(127\.0\.0\.1|localhost|\[::1\])(:(\d+))?$/.exec(host);
-    if (!m) return next(new HttpError(421, 'bad_host', `Host "${host}" is not this broker: it only answers to 127.0.0.1 or localhost.`));
-    // No web page may talk to the broker: browsers always send Origin on cross-origin requests.
-    if (req.headers.origin !== undefined) {
-      return next(new HttpError(403, 'origin_forbidden', 'Requests from web pages are refused; the broker is for local tools only.'));
-    }
-    next();
-  });
+  app.use((req, _res, next) => next(checkCaller(req) ?? undefined));
 
   app.get(`${API_PREFIX}/health`, (_req, res) => {
     res.json({ ok: true, version: VERSION, pid: process.pid, startedAt: deps.startedAt, db: deps.dbLabel });
   });
 
-  app.use((req, _res, next) => {
-    const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
-    const got = m ? Buffer.from(m[1]) : Buffer.alloc(0);
-    if (got.length !== expected.length || !timingSafeEqual(got, expected)) {
-      return next(new HttpError(401, 'unauthorized', 'Missing or wrong token: send "Authorization: Bearer <token>" with the token from $CLAUDE_PEERS_HOME/token.'));
-    }
-    next();
-  });
+  app.use((req, _res, next) => next(checkToken(req) ?? undefined));
 
   app.use((req, _res, next) => {
-    if (req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH') {
-      if (!req.is('application/json')) {
-        return next(new HttpError(415, 'unsupported_media_type', 'Send JSON with "Content-Type: application/json".'));
-      }
-    }
-    next();
+    const hasBody = req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH';
+    next(hasBody && !req.is('application/json') ? unsupportedMediaType() : undefined);
   });
   app.use(express.json({ limit: MAX_BODY_BYTES, strict: true }));
 
-  // Per-peer request budget: the peer is named in the path or as the sender/actor in the body.
   const limiter = deps.limiter ?? RateLimiter.fromEnv();
-  const sends = new GroupCommit(store.db, (a: Parameters<Store['send']>[0]) => store.send(a), (e) => e instanceof StoreError);
-  const refuse = (wait: number, what: string, perMin: number) =>
-    new HttpError(429, 'rate_limited', `Too many ${what}: the limit is ${perMin} per minute per peer. Wait ${wait} s and retry; batch your updates into fewer, longer messages.`);
-  app.use((req, _res, next) => {
-    const peerId = /^\/v1\/peers\/([^/]+)\//.exec(req.path)?.[1] ?? (req.body && typeof req.body === 'object' ? (req.body.from ?? req.body.peer) : undefined);
-    if (typeof peerId === 'string' && peerId !== HUMAN_ID) {
-      const wait = limiter.take('requestsPerMin', peerId);
-      if (wait) return next(refuse(wait, 'requests', limiter.limit('requestsPerMin')));
-    }
-    next();
-  });
+  const checkRate = rateCheck(limiter);
+  const sends = new GroupCommit(store.db, (a: SendArgs) => store.sendWithin(a), (e) => e instanceof StoreError);
+  app.use((req, _res, next) => next(checkRate(actingPeer(req.path, req.body)) ?? undefined));
 
   const parse = <S extends ZodTypeAny>(schema: S, body: unknown): output<S> => schema.parse(body ?? {});
 
@@ -157,8 +129,37 @@ export function createApp(deps: AppDeps) {
     res.json({ peer });
   });
 
+  // The message path: served here and by the hot path (hot-path.ts), one handler each.
+  const hot: HotRoutes = {
+    heartbeat: (id) => ({ peer: store.heartbeat(id!) }),
+    ack: (id, body) => {
+      const { ids, state } = parse(AckRequest, body);
+      const changed = store.setState(id!, ids, state);
+      // The recipient's own server hears it too: it keeps the "N unread" line without asking.
+      if (changed.length) hub.broadcast({ type: 'message_state', ids: changed, toId: id!, state }, id!);
+      return { changed };
+    },
+    send: async (_id, body) => {
+      const r = parse(SendRequest, body);
+      if (Buffer.byteLength(r.body) > MAX_MESSAGE_BYTES) {
+        throw new HttpError(413, 'message_too_large', `The message is ${Buffer.byteLength(r.body)} bytes; the limit is ${MAX_MESSAGE_BYTES}. Shorten it, or put the details in a file and send its path.`);
+      }
+      let sender = null;
+      if (r.from && r.from !== HUMAN_ID) {
+        sender = store.sender(r.from);
+        if (!sender) throw new HttpError(404, 'unknown_peer', `Sender ${r.from} is not registered: register first (POST /v1/peers).`);
+        const wait = limiter.take('messagesPerMin', sender.id);
+        if (wait) throw tooMany(wait, 'messages', limiter.limit('messagesPerMin'));
+      }
+      const messages = await sends.submit({ sender, fromName: r.fromName, to: r.to, body: r.body, replyTo: r.replyTo });
+      hub.messages(messages);
+      for (const m of messages) waiters.wake(m.toId, 'message');
+      return { messages };
+    },
+  };
+
   app.post(`${API_PREFIX}/peers/:id/heartbeat`, (req, res) => {
-    res.json({ peer: store.heartbeat(req.params.id) });
+    res.json(hot.heartbeat(req.params.id, req.body));
   });
 
   app.put(`${API_PREFIX}/peers/:id/summary`, (req, res) => {
@@ -173,30 +174,13 @@ export function createApp(deps: AppDeps) {
   });
 
   app.post(`${API_PREFIX}/peers/:id/ack`, (req, res) => {
-    const { ids, state } = parse(AckRequest, req.body);
-    const changed = store.setState(req.params.id, ids, state);
-    if (changed.length) hub.broadcast({ type: 'message_state', ids: changed, toId: req.params.id, state });
-    res.json({ changed });
+    res.json(hot.ack(req.params.id, req.body));
   });
 
   // ---- messages ----------------------------------------------------------------------------
 
   app.post(`${API_PREFIX}/messages`, async (req, res) => {
-    const r = parse(SendRequest, req.body);
-    if (Buffer.byteLength(r.body) > MAX_MESSAGE_BYTES) {
-      throw new HttpError(413, 'message_too_large', `The message is ${Buffer.byteLength(r.body)} bytes; the limit is ${MAX_MESSAGE_BYTES}. Shorten it, or put the details in a file and send its path.`);
-    }
-    let sender = null;
-    if (r.from && r.from !== HUMAN_ID) {
-      sender = store.peer(r.from, false);
-      if (!sender) throw new HttpError(404, 'unknown_peer', `Sender ${r.from} is not registered: register first (POST /v1/peers).`);
-      const wait = limiter.take('messagesPerMin', sender.id);
-      if (wait) throw refuse(wait, 'messages', limiter.limit('messagesPerMin'));
-    }
-    const messages = await sends.submit({ sender, fromName: r.fromName, to: r.to, body: r.body, replyTo: r.replyTo });
-    hub.messages(messages);
-    for (const m of messages) waiters.wake(m.toId, 'message');
-    res.json({ messages });
+    res.json(await hot.send(null, req.body));
   });
 
   app.get(`${API_PREFIX}/messages`, (req, res) => {
@@ -210,8 +194,9 @@ export function createApp(deps: AppDeps) {
 
   app.post(`${API_PREFIX}/hooks`, (req, res) => {
     const h = parse(HookRequest, req.body);
-    const peer = store.applyHook(h);
+    const { peer, read } = store.applyHook(h);
     hub.broadcast({ type: 'peer', peer });
+    if (read.length) hub.broadcast({ type: 'message_state', ids: read, toId: peer.id, state: 'read' }, peer.id);
     // The session is working again: an idle-rewake waiter has nothing to do.
     if (h.event === 'UserPromptSubmit' || h.event === 'PreToolUse' || h.event === 'SessionEnd') waiters.wake(peer.id, 'busy');
     let messages: Message[] = [];
@@ -355,34 +340,17 @@ export function createApp(deps: AppDeps) {
     publishConflicts();
   };
 
-  return { app, publishConflicts, afterSweep, close: () => waiters.close() };
+  const serveHot = hotPath(hot, checkToken, checkRate);
+  /** The request listener: the hot path first, express for everything else. */
+  const handle = (req: IncomingMessage, res: ServerResponse) => { if (!serveHot(req, res)) app(req, res); };
+
+  return { app, handle, publishConflicts, afterSweep, close: () => waiters.close() };
 }
 
 /** Claims name files relative to the claiming peer's working directory unless absolute. */
 function absolutise(cwd: string, paths: string[]): string[] {
   const base = cwd.replace(/[\\/]+$/, '');
   return paths.map((p) => (/^([A-Za-z]:)?[\\/]/.test(p) ? p : `${base}/${p.replace(/^\.\//, '')}`));
-}
-
-function mapError(err: unknown): { status: number; code: string; message: string } {
-  if (err instanceof HttpError || err instanceof StoreError) return { status: err.status, code: err.code, message: err.message };
-  if (err instanceof ZodError) {
-    const detail = err.issues.slice(0, 5).map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
-    return { status: 400, code: 'invalid_request', message: `Invalid request: ${detail}.` };
-  }
-  const e = err as { type?: string; status?: number; message?: string };
-  if (e?.type === 'entity.too.large') return { status: 413, code: 'too_large', message: `The request body is over ${MAX_BODY_BYTES} bytes.` };
-  if (e?.type === 'entity.parse.failed') return { status: 400, code: 'bad_json', message: 'The body is not valid JSON.' };
-  if (e?.type === 'charset.unsupported' || e?.type === 'encoding.unsupported') return { status: 415, code: 'unsupported_media_type', message: String(e.message) };
-  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) return { status: e.status, code: 'bad_request', message: String(e.message) };
-  const msg = String(e?.message ?? err);
-  if (/SQLITE_BUSY|database is locked/i.test(msg)) {
-    return { status: 503, code: 'database_locked', message: 'The peers database is locked by another process; retry in a moment. If it persists, close other programs using peers.db.' };
-  }
-  if (/SQLITE_FULL|disk is full|ENOSPC/i.test(msg)) {
-    return { status: 507, code: 'disk_full', message: 'The disk holding the peers database is full; nothing was stored. Free some space and retry.' };
-  }
-  return { status: 500, code: 'internal', message: `Broker error: ${msg}` };
 }
 
 export type { BrokerEvent };

@@ -32,6 +32,11 @@ const caseInsensitiveFs = process.platform === 'win32' || process.platform === '
 /** The key two paths share when they name the same file on this OS. */
 export const pathKey = (p: string) => (caseInsensitiveFs ? p.toLowerCase() : p);
 
+/** What a send needs of its sender (a whole Peer will do). */
+export type Sender = Pick<Peer, 'id' | 'name' | 'cwd' | 'gitRoot' | 'lastSeen'>;
+
+export interface SendArgs { sender: Sender | null; fromName?: string | null; to: string; body: string; replyTo?: number | null }
+
 export interface StoreOptions {
   /** How long a peer may go without a heartbeat before it counts as gone. */
   ttlMs: number;
@@ -101,10 +106,17 @@ export class Store {
     return this.peer(id)!;
   }
 
-  /** One peer; `withFiles: false` skips its file history (hot paths such as a send). */
-  peer(id: string, withFiles = true): Peer | null {
+  /** One peer, with the files it edited lately. */
+  peer(id: string): Peer | null {
     const row = this.db.prepare('SELECT * FROM peers WHERE id = ?').get<PeerRow>(id);
-    return row ? this.toPeers([row], withFiles)[0] : null;
+    return row ? this.toPeers([row])[0] : null;
+  }
+
+  /** A peer as a sender: the few fields a send stores, read without the rest (a send's hot path). */
+  sender(id: string): Sender | null {
+    const r = this.db.prepare('SELECT id, name, cwd, git_root, last_seen FROM peers WHERE id = ?')
+      .get<{ id: string; name: string; cwd: string; git_root: string | null; last_seen: number }>(id);
+    return r ? { id: r.id, name: r.name, cwd: r.cwd, gitRoot: r.git_root, lastSeen: iso(r.last_seen) } : null;
   }
 
   /** Live peers (or every known one), oldest first. */
@@ -152,10 +164,10 @@ export class Store {
     return row;
   }
 
-  private toPeers(rows: PeerRow[], withFiles = true): Peer[] {
+  private toPeers(rows: PeerRow[]): Peer[] {
     if (!rows.length) return [];
     const files = new Map<string, FileTouch[]>();
-    const touchRows = !withFiles ? [] : this.db.prepare(
+    const touchRows = this.db.prepare(
       `SELECT peer_id, path, tool, at FROM (
          SELECT peer_id, path, tool, at, ROW_NUMBER() OVER (PARTITION BY peer_id ORDER BY at DESC) AS rn
          FROM file_touches ${rows.length === 1 ? 'WHERE peer_id = ?' : ''}) WHERE rn <= ${FILES_PER_PEER}
@@ -180,7 +192,7 @@ export class Store {
    * Resolves `to` (peer id, peer name, "human", or a broadcast scope relative to the sender; a
    * human may also use "under:<dir>" for every peer working below a folder).
    */
-  resolveRecipients(to: string, sender: Peer | null): { peers: { id: string; name: string }[]; broadcast: Scope | null } {
+  resolveRecipients(to: string, sender: Sender | null): { peers: { id: string; name: string }[]; broadcast: Scope | null } {
     const t = to.trim();
     if (t.toLowerCase() === HUMAN_ID) return { peers: [{ id: HUMAN_ID, name: HUMAN_ID }], broadcast: null };
     const scope = t === 'machine' || t === 'directory' || t === 'repo' ? (t as Scope) : null;
@@ -210,31 +222,48 @@ export class Store {
   }
 
   /** Stores one message and one delivery per recipient, atomically; returns them as delivered rows. */
-  send(args: { sender: Peer | null; fromName?: string | null; to: string; body: string; replyTo?: number | null }): Message[] {
-    return this.db.transaction(() => {
-      const { sender } = args;
-      const { peers, broadcast } = this.resolveRecipients(args.to, sender);
-      if (!peers.length) {
-        throw new StoreError(404, 'no_recipients', `Nobody else is in scope "${args.to}" right now, so nothing was sent. list_peers shows who is around.`);
-      }
-      if (args.replyTo != null && !this.db.prepare('SELECT 1 FROM messages WHERE id = ?').get(args.replyTo)) {
-        throw new StoreError(404, 'unknown_message', `reply_to ${args.replyTo} names no message; check the id in check_messages.`);
-      }
-      const now = this.now();
-      const fromName = sender?.name ?? (args.fromName?.trim() || HUMAN_ID);
-      const res = this.db.prepare(
-        `INSERT INTO messages (from_id, from_name, from_kind, from_cwd, from_repo, body, reply_to, broadcast, sent_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(
-        sender?.id ?? HUMAN_ID, fromName, sender ? 'peer' : 'human', sender?.cwd ?? null, sender?.gitRoot ?? null,
-        args.body, args.replyTo ?? null, broadcast, now,
-      );
-      const id = Number(res.lastInsertRowid);
-      const ins = this.db.prepare("INSERT INTO deliveries (message_id, to_id, to_name, state, updated_at) VALUES (?, ?, ?, 'queued', ?)");
-      for (const p of peers) ins.run(id, p.id, p.name, now);
-      if (sender) this.db.prepare('UPDATE peers SET last_seen = ? WHERE id = ?').run(now, sender.id);
-      return this.messagesById(id);
-    });
+  send(args: SendArgs): Message[] {
+    return this.db.transaction(() => this.sendWithin(args));
+  }
+
+  /**
+   * send() for a caller that already holds the transaction (the broker's group commit). Every
+   * refusal is thrown before the first write, so a refused send leaves nothing behind and needs no
+   * savepoint of its own; any other failure fails the caller's whole transaction.
+   */
+  sendWithin(args: SendArgs): Message[] {
+    const { sender } = args;
+    const { peers, broadcast } = this.resolveRecipients(args.to, sender);
+    if (!peers.length) {
+      throw new StoreError(404, 'no_recipients', `Nobody else is in scope "${args.to}" right now, so nothing was sent. list_peers shows who is around.`);
+    }
+    const replyTo = args.replyTo ?? null;
+    if (replyTo !== null && !this.db.prepare('SELECT 1 FROM messages WHERE id = ?').get(replyTo)) {
+      throw new StoreError(404, 'unknown_message', `reply_to ${replyTo} names no message; check the id in check_messages.`);
+    }
+    // ---- no refusal below this line: writes only ----
+    const now = this.now();
+    const from = {
+      fromId: sender?.id ?? HUMAN_ID,
+      fromName: sender?.name ?? (args.fromName?.trim() || HUMAN_ID),
+      fromKind: (sender ? 'peer' : 'human') as Message['fromKind'],
+      fromCwd: sender?.cwd ?? null,
+      fromRepo: sender?.gitRoot ?? null,
+    };
+    const res = this.db.prepare(
+      `INSERT INTO messages (from_id, from_name, from_kind, from_cwd, from_repo, body, reply_to, broadcast, sent_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(from.fromId, from.fromName, from.fromKind, from.fromCwd, from.fromRepo, args.body, replyTo, broadcast, now);
+    const id = Number(res.lastInsertRowid);
+    const ins = this.db.prepare("INSERT INTO deliveries (message_id, to_id, to_name, state, updated_at) VALUES (?, ?, ?, 'queued', ?)");
+    for (const p of peers) ins.run(id, p.id, p.name, now);
+    // Sending is a sign of life; once a second is plenty (a page write per send is not free).
+    if (sender && !(now - Date.parse(sender.lastSeen) < 1000)) this.db.prepare('UPDATE peers SET last_seen = ? WHERE id = ?').run(now, sender.id);
+    // The rows just written, built rather than read back: one per recipient, ordered by recipient id.
+    const sentAt = iso(now);
+    return [...peers].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map((p) => ({
+      id, ...from, toId: p.id, toName: p.name, body: args.body, replyTo, broadcast, sentAt, state: 'queued' as const,
+    }));
   }
 
   /** Messages addressed to a recipient in the given states, oldest first. */
@@ -260,28 +289,21 @@ export class Store {
    */
   setState(toId: string, ids: number[], state: 'delivered' | 'read'): number[] {
     if (!ids.length) return [];
-    const from = state === 'delivered' ? ['queued'] : ['queued', 'delivered'];
-    return this.db.transaction(() => {
-      const changed: number[] = [];
-      const upd = this.db.prepare(
-        `UPDATE deliveries SET state = ?, updated_at = ? WHERE message_id = ? AND to_id = ? AND state IN (${from.map(() => '?').join(',')})`,
-      );
-      const now = this.now();
-      for (const id of ids) if (upd.run(state, now, id, toId, ...from).changes) changed.push(id);
-      return changed;
-    });
-  }
-
-  private messagesById(id: number): Message[] {
-    return this.db.prepare(
-      `SELECT m.*, d.to_id, d.to_name, d.state FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE m.id = ? ORDER BY d.to_id`,
-    ).all<MessageRow>(id).map(toMessage);
+    const from = state === 'delivered' ? "('queued')" : "('queued', 'delivered')";
+    // One statement for the whole batch (acks come in batches of dozens under load).
+    const rows = this.db.prepare(
+      `UPDATE deliveries SET state = ?, updated_at = ?
+       WHERE to_id = ? AND state IN ${from} AND message_id IN (SELECT value FROM json_each(?))
+       RETURNING message_id`,
+    ).all<{ message_id: number }>(state, this.now(), toId, JSON.stringify(ids));
+    const hit = new Set(rows.map((r) => r.message_id));
+    return ids.filter((id) => hit.delete(id)); // in the caller's order, each once
   }
 
   // ---- hooks and files ---------------------------------------------------------------------
 
-  /** Applies what one Claude Code hook event tells about its session. */
-  applyHook(h: HookRequest): Peer {
+  /** Applies what one Claude Code hook event tells about its session; `read`: deliveries it marked read. */
+  applyHook(h: HookRequest): { peer: Peer; read: number[] } {
     return this.db.transaction(() => {
       const status: PeerStatus | undefined =
         h.event === 'Stop' ? 'idle' : h.event === 'UserPromptSubmit' || h.event === 'PreToolUse' || h.event === 'PostToolUse' ? 'working' : undefined;
@@ -295,8 +317,8 @@ export class Store {
       }
       if (h.event === 'SessionEnd') this.db.prepare("UPDATE peers SET gone = 1, status = 'gone' WHERE id = ?").run(peer.id);
       if (h.event === 'PostToolUse' && h.filePath) this.touchFile(peer.id, h.filePath, h.toolName ?? 'Edit');
-      if (h.seenIds?.length) this.setState(peer.id, h.seenIds, 'read');
-      return this.peer(peer.id)!;
+      const read = h.seenIds?.length ? this.setState(peer.id, h.seenIds, 'read') : [];
+      return { peer: this.peer(peer.id)!, read };
     });
   }
 

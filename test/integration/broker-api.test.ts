@@ -99,3 +99,65 @@ test('happy path: register, summary, send, inbox, ack, hooks, conflicts', async 
   const peers = (await c.get<any>('/peers')).peers;
   assert.equal(peers.find((p: any) => p.id === a.id).files[0].path, '/w/shared.ts');
 });
+
+// POST /v1/messages, /ack and /heartbeat are served by a lean hot path before express; a query
+// string sends the same request through express. Both must answer every request alike.
+test('the hot path answers exactly as express does, refusals included', async () => {
+  const { peer: a } = await b.client.post<any>('/peers', { pid: claude.pid, cwd: '/w/a' });
+  const { peer: c } = await b.client.post<any>('/peers', { pid: process.pid, cwd: '/w/c' });
+  const cases: { name: string; path: string; headers?: Record<string, string>; body?: string }[] = [
+    { name: 'wrong token', path: '/v1/messages', headers: { ...auth(), Authorization: 'Bearer nope' }, body: '{}' },
+    { name: 'foreign host', path: '/v1/messages', headers: { ...auth(), Host: 'evil.example' }, body: '{}' },
+    { name: 'origin', path: '/v1/messages', headers: { ...auth(), Origin: 'https://evil.example' }, body: '{}' },
+    { name: 'text body', path: '/v1/messages', headers: { ...auth(), 'Content-Type': 'text/plain' }, body: '{}' },
+    { name: 'latin-1 JSON', path: '/v1/messages', headers: { ...auth(), 'Content-Type': 'application/json; charset=latin1' }, body: '{}' },
+    { name: 'broken JSON', path: '/v1/messages', headers: auth(), body: '{"to": ' },
+    { name: 'a JSON number', path: '/v1/messages', headers: auth(), body: '42' },
+    { name: 'a JSON string', path: '/v1/messages', headers: auth(), body: '"hello"' },
+    { name: 'empty body', path: '/v1/messages', headers: auth(), body: '' },
+    { name: 'body too large', path: '/v1/messages', headers: auth(), body: JSON.stringify({ to: c.id, body: 'y'.repeat(70_000) }) },
+    { name: 'message too large', path: '/v1/messages', headers: auth(), body: JSON.stringify({ from: a.id, to: c.id, body: 'y'.repeat(33 * 1024) }) },
+    { name: 'invalid fields', path: '/v1/messages', headers: auth(), body: JSON.stringify({ to: 5, body: true }) },
+    { name: 'unknown recipient', path: '/v1/messages', headers: auth(), body: JSON.stringify({ from: a.id, to: 'nobody', body: 'y' }) },
+    { name: 'unknown sender', path: '/v1/messages', headers: auth(), body: JSON.stringify({ from: 'p_nope', to: c.id, body: 'y' }) },
+    { name: 'unknown reply_to', path: '/v1/messages', headers: auth(), body: JSON.stringify({ from: a.id, to: c.id, body: 'y', replyTo: 999999 }) },
+    { name: 'bad ack', path: `/v1/peers/${c.id}/ack`, headers: auth(), body: JSON.stringify({ ids: ['x'], state: 'eaten' }) },
+    { name: 'ack of nothing', path: `/v1/peers/${c.id}/ack`, headers: auth(), body: JSON.stringify({ ids: [999999], state: 'read' }) },
+    { name: 'heartbeat of a stranger', path: '/v1/peers/p_nope/heartbeat', headers: auth(), body: '{}' },
+    { name: 'heartbeat', path: `/v1/peers/${c.id}/heartbeat`, headers: auth(), body: '{}' },
+  ];
+  const scrub = (j: any) => JSON.parse(JSON.stringify(j), (k, v) => (k === 'lastSeen' || k === 'registeredAt' ? '…' : v));
+  for (const k of cases) {
+    const hot = await raw('POST', k.path, { headers: k.headers, body: k.body });
+    const slow = await raw('POST', `${k.path}?via=express`, { headers: k.headers, body: k.body });
+    assert.equal(hot.status, slow.status, `${k.name}: status`);
+    assert.deepEqual(scrub(hot.json), scrub(slow.json), `${k.name}: body`);
+    assert.ok(hot.status >= 400 ? hot.json.error.message.length > 10 : hot.json.peer || hot.json.changed, `${k.name}: ${JSON.stringify(hot.json)}`);
+  }
+  // A good send through each path lands once each, in order.
+  for (const via of ['', '?via=express']) {
+    const r = await raw('POST', `/v1/messages${via}`, { headers: auth(), body: JSON.stringify({ from: a.id, to: c.id, body: `via ${via || 'hot path'}` }) });
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+    assert.equal(r.json.messages[0].body, `via ${via || 'hot path'}`);
+  }
+  const inbox = await b.client.get<any>(`/peers/${c.id}/inbox`);
+  assert.deepEqual(inbox.messages.map((m: any) => m.body), ['via hot path', 'via ?via=express']);
+});
+
+test('the per-peer budgets hold on the hot path', async () => {
+  const lb = await spawnBroker(tempHome(), { env: { CLAUDE_PEERS_RATE_MESSAGES_PER_MIN: '3', CLAUDE_PEERS_RATE_REQUESTS_PER_MIN: '6' } });
+  try {
+    const { peer: a } = await lb.client.post<any>('/peers', { pid: claude.pid, cwd: '/w/a' });
+    const { peer: c } = await lb.client.post<any>('/peers', { pid: process.pid, cwd: '/w/c' });
+    const send = () => lb.client.post<any>('/messages', { from: a.id, to: c.id, body: 'hi' });
+    for (let i = 0; i < 3; i++) await send();
+    await assert.rejects(send(), (e: any) => e.status === 429 && e.code === 'rate_limited' && /3 per minute/.test(e.message));
+    // Requests: the 4 sends so far count, and the budget is 6.
+    await lb.client.post(`/peers/${a.id}/heartbeat`, {});
+    await lb.client.post(`/peers/${a.id}/heartbeat`, {});
+    await assert.rejects(lb.client.post(`/peers/${a.id}/heartbeat`, {}), (e: any) => e.status === 429 && /6 per minute/.test(e.message));
+    await lb.client.post(`/peers/${c.id}/heartbeat`, {}); // another peer's budget is untouched
+  } finally {
+    await lb.kill();
+  }
+});

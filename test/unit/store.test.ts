@@ -76,6 +76,33 @@ test('reply_to threading, broadcast scopes and unknown recipients', () => {
   assert.equal(s.inbox('human')[0].body, 'hi human');
 });
 
+test('a send returns exactly the rows it stored; a refused send inside a batch writes nothing', () => {
+  const s = makeStore();
+  const a = reg(s, 1, '/w/a', { branch: 'main' }), b = reg(s, 2, '/w/a'), c = reg(s, 3, '/w/c');
+  const q = s.send({ sender: a, to: b.id, body: 'q' })[0];
+  const sent = [
+    ...s.send({ sender: a, to: 'repo', body: 'to the repo', replyTo: q.id }),
+    ...s.send({ sender: null, fromName: ' Ada ', to: b.name, body: 'from a human' }),
+  ];
+  const read = [...s.inbox(b.id), ...s.inbox(c.id)].filter((m) => m.id !== q.id);
+  const key = (m: { id: number; toId: string }) => `${m.id}:${m.toId}`;
+  assert.deepEqual([...sent].sort((x, y) => key(x).localeCompare(key(y))), [...read].sort((x, y) => key(x).localeCompare(key(y))), 'built rows equal stored rows');
+  assert.equal(sent[0].fromRepo, '/w');
+  assert.equal(sent[2].fromName, 'Ada');
+
+  // The group commit's way: several sends in one transaction, refusals in between.
+  const before = s.recentMessages(1000).length;
+  s.db.transaction(() => {
+    s.sendWithin({ sender: a, to: b.id, body: 'one' });
+    assert.throws(() => s.sendWithin({ sender: a, to: 'nobody', body: 'x' }), StoreError);
+    assert.throws(() => s.sendWithin({ sender: a, to: b.id, body: 'x', replyTo: 424242 }), StoreError);
+    s.sendWithin({ sender: a, to: b.id, body: 'two' });
+  });
+  const after = s.recentMessages(1000);
+  assert.equal(after.length, before + 2);
+  assert.deepEqual(after.slice(-2).map((m) => m.body), ['one', 'two']);
+});
+
 test('sweep marks dead or silent peers gone; a gone peer returning keeps its inbox', () => {
   let now = 1_000_000;
   const s = makeStore(() => now);
