@@ -1,19 +1,27 @@
 // Server-sent event fan-out. A subscriber is either one peer's inbox (its MCP server) or an
 // observer that sees everything (the VS Code panel, `claude-peers inbox`, tests).
+//
+// Frames are queued per subscriber and leave together at the end of the current callback (a
+// microtask): the many sends of one group commit then cost each stream one write, not one per
+// message (a socket write, with the wake-up of its reader, is the dearest thing the broker does
+// per message), and the pushes still leave before the senders' answers.
 import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import type { BrokerEvent, Message } from '../protocol/wire.ts';
 
-interface Subscriber { peerId: string | null; res: Response }
+interface Subscriber { peerId: string | null; res: ServerResponse; queued: string }
 
 const KEEPALIVE_MS = 15_000;
 
 export class EventHub {
   private readonly subs = new Set<Subscriber>();
   private readonly timer: NodeJS.Timeout;
+  private readonly waiting = new Set<Subscriber>();
+  private flushing = false;
 
   constructor() {
     // A comment line keeps proxies and idle-timeouts from closing quiet streams.
-    this.timer = setInterval(() => { for (const s of this.subs) s.res.write(': keepalive\n\n'); }, KEEPALIVE_MS);
+    this.timer = setInterval(() => { for (const s of this.subs) this.queue(s, ': keepalive\n\n'); }, KEEPALIVE_MS);
     this.timer.unref();
   }
 
@@ -27,10 +35,10 @@ export class EventHub {
     });
     res.flushHeaders();
     res.socket?.setNoDelay(true);
-    const sub: Subscriber = { peerId, res };
+    const sub: Subscriber = { peerId, res, queued: '' };
     this.subs.add(sub);
-    res.on('close', () => this.subs.delete(sub));
-    return (e) => write(res, e);
+    res.on('close', () => { this.subs.delete(sub); this.waiting.delete(sub); });
+    return (e) => this.queue(sub, frame(e));
   }
 
   /** True while the peer's MCP server holds a stream open: it counts as a heartbeat. */
@@ -41,8 +49,9 @@ export class EventHub {
 
   /** Each delivery goes to its recipient's streams; observers get every one. */
   messages(msgs: Message[]): void {
-    for (const s of this.subs) {
-      for (const m of msgs) if (s.peerId === null || s.peerId === m.toId) write(s.res, { type: 'message', message: m });
+    for (const m of msgs) {
+      let f: string | null = null;
+      for (const s of this.subs) if (s.peerId === null || s.peerId === m.toId) this.queue(s, (f ??= frame({ type: 'message', message: m })));
     }
   }
 
@@ -52,16 +61,34 @@ export class EventHub {
   /** Events about the network (peers, states, conflicts): observers and, when named, one peer. */
   broadcast(e: BrokerEvent, alsoPeer?: string): void {
     if (e.type === 'peer' || e.type === 'peer_gone') this.peerVersion++;
-    for (const s of this.subs) if (s.peerId === null || s.peerId === alsoPeer) write(s.res, e);
+    let f: string | null = null;
+    for (const s of this.subs) if (s.peerId === null || s.peerId === alsoPeer) this.queue(s, (f ??= frame(e)));
   }
 
   close(): void {
     clearInterval(this.timer);
+    this.flush();
     for (const s of this.subs) s.res.end();
     this.subs.clear();
   }
+
+  private queue(s: Subscriber, text: string): void {
+    s.queued += text;
+    this.waiting.add(s);
+    if (!this.flushing) {
+      this.flushing = true;
+      queueMicrotask(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushing = false;
+    for (const s of this.waiting) {
+      if (!s.res.writableEnded && !s.res.destroyed) s.res.write(s.queued);
+      s.queued = '';
+    }
+    this.waiting.clear();
+  }
 }
 
-function write(res: Response, e: BrokerEvent): void {
-  res.write(`data: ${JSON.stringify(e)}\n\n`);
-}
+const frame = (e: BrokerEvent) => `data: ${JSON.stringify(e)}\n\n`;

@@ -3,6 +3,7 @@
 // once as notifications/claude/channel. Nothing but the protocol is ever written to stdout.
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import type { Writable } from 'node:stream';
 import { loadConfig, VERSION } from '../common/config.ts';
 import { sessionIdentity } from '../common/identity.ts';
 import { isAlive } from '../common/process.ts';
@@ -48,7 +49,7 @@ export async function runMcpServer(): Promise<void> {
   });
   registerTools(mcp, session);
 
-  const transport = new StdioServerTransport();
+  const transport = new StdioServerTransport(process.stdin, coalescedWrites(process.stdout));
   // Answer Claude Code's handshake first; joining the network (maybe starting a broker) follows.
   await mcp.connect(transport);
   await ensureBroker(config, { log, client });
@@ -60,6 +61,7 @@ export async function runMcpServer(): Promise<void> {
     if (exiting) return;
     exiting = true;
     log(`exiting: ${why}`);
+    process.stdout.uncork();
     session.close();
     void mcp.close().finally(() => process.exit(0));
     setTimeout(() => process.exit(0), 500).unref();
@@ -72,4 +74,21 @@ export async function runMcpServer(): Promise<void> {
   }, 1000).unref();
   process.on('SIGTERM', () => exit('SIGTERM'));
   process.on('SIGINT', () => exit('SIGINT'));
+}
+
+/**
+ * Claude Code's end of stdout, with the writes of one turn of the event loop leaving together:
+ * a burst of pushed messages costs one write (and one wake-up of claude), not one per message.
+ */
+function coalescedWrites(out: Writable): Writable {
+  let corked = false;
+  const write = (chunk: string): boolean => {
+    if (!corked) {
+      corked = true;
+      out.cork();
+      setImmediate(() => { corked = false; out.uncork(); });
+    }
+    return out.write(chunk);
+  };
+  return { write, once: (event: string, fn: () => void) => out.once(event, fn) } as unknown as Writable;
 }
