@@ -4,7 +4,7 @@
 import { BrokerClient, BrokerError } from '../client/broker-client.ts';
 import type { PeersConfig } from '../common/config.ts';
 import type { SessionIdentity } from '../common/identity.ts';
-import type { Message, Peer, RegisterResponse } from '../protocol/wire.ts';
+import type { InboxResponse, Message, Peer, RegisterResponse } from '../protocol/wire.ts';
 
 export interface PeerSessionOptions {
   config: PeersConfig;
@@ -16,14 +16,25 @@ export interface PeerSessionOptions {
   log: (line: string) => void;
 }
 
-/** How long acks of pushed messages gather before one request carries them all. */
-const ACK_BATCH_MS = 5;
+/**
+ * How long acks of pushed messages gather before one request carries them all. An ack only moves
+ * a message from queued to delivered (the panel's tick; no replay on reconnect), so it can wait.
+ */
+const ACK_BATCH_MS = 20;
 
 export class PeerSession {
   peer: Peer | null = null;
   private stream: { close(): void } | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
   private readonly seen = new Set<number>();
+  /**
+   * Messages to this session not yet known to have reached the model, kept from the event stream
+   * (pushes add, read states remove) and fetched once per connect: every tool result carries the
+   * "N unread" line without a request of its own.
+   */
+  private readonly unread = new Map<number, Message>();
+  /** What the stream brought while the connect-time inbox fetch was under way (it wins over the answer). */
+  private duringFetch: { reads: Set<number>; pushed: Message[] } | null = null;
   private readonly pendingAcks = new Set<number>();
   private ackTimer: NodeJS.Timeout | null = null;
   private registering: Promise<Peer | null> | null = null;
@@ -89,6 +100,8 @@ export class PeerSession {
     if (!peer || this.closed) return;
     this.stream = this.o.client.subscribe(peer.id, (e) => {
       if (e.type === 'message') void this.receive(e.message);
+      else if (e.type === 'hello') void this.refreshUnread();
+      else if (e.type === 'message_state' && e.state === 'read' && e.toId === this.peer?.id) this.markRead(e.ids);
     }, (connected, err) => {
       if (connected) return;
       this.o.log(`event stream lost (${err?.message ?? 'closed'}); reconnecting`);
@@ -97,8 +110,42 @@ export class PeerSession {
     });
   }
 
+  /** Unread messages, oldest first. */
+  unreadMessages(): Message[] {
+    return [...this.unread.values()];
+  }
+
+  /** These reached the model (check_messages, a hook, or the broker said so). */
+  markRead(ids: number[]): void {
+    for (const id of ids) {
+      this.unread.delete(id);
+      this.duringFetch?.reads.add(id);
+    }
+  }
+
+  /** On every (re)connect: what is unread now, since reads may have happened while we were away. */
+  private async refreshUnread(): Promise<void> {
+    const me = this.peer;
+    if (!me) return;
+    const during = (this.duringFetch = { reads: new Set<number>(), pushed: [] as Message[] });
+    try {
+      const { messages } = await this.o.client.get<InboxResponse>(`/peers/${me.id}/inbox`);
+      if (this.duringFetch !== during) return; // a newer connect took over
+      this.unread.clear();
+      for (const m of [...messages, ...during.pushed].sort((a, b) => a.id - b.id)) if (!during.reads.has(m.id)) this.unread.set(m.id, m);
+    } catch (e) {
+      this.o.log(`could not fetch the inbox: ${(e as Error).message}`);
+    } finally {
+      if (this.duringFetch === during) this.duringFetch = null;
+    }
+  }
+
   private async receive(m: Message): Promise<void> {
     if (!this.peer || m.toId !== this.peer.id) return;
+    if (m.state !== 'read') {
+      this.unread.set(m.id, m);
+      this.duringFetch?.pushed.push(m);
+    }
     if (this.seen.has(m.id)) {
       this.ack([m.id]);
       return;

@@ -61,6 +61,13 @@ test('discovery, summary, send, push, reply, check_messages', async () => {
   assert.equal((await c.call('check_messages')).structured.messages.length, 0, 'read messages are not returned again');
   assert.doesNotMatch((await c.call('whoami')).text, /unread/);
 
+  // A read by a hook (another process) clears the reminder too: the broker tells c's server.
+  const second = await a.call('send_message', { to: other.id, message: 'one more thing' });
+  await waitFor(() => c.notes.find((n) => n.meta.message_id === String(second.structured.id)), 3000, 'the second push');
+  assert.match((await c.call('whoami')).text, /1 unread message from/);
+  await b.client.post('/hooks', { event: 'PostToolUse', pid: c.claude.pid, cwd: process.cwd(), toolName: 'Bash', seenIds: [second.structured.id] });
+  await waitFor(async () => !/unread/.test((await c.call('whoami')).text), 3000, 'the reminder to go after a hook read the message');
+
   const reply = await c.call('send_message', { to: me.id, message: 'looks good', reply_to: sent.structured.id });
   const back = await waitFor(() => a.notes.find((n) => n.meta.message_id === String(reply.structured.id)), 3000, 'the reply');
   assert.equal(back.meta.reply_to, String(sent.structured.id));

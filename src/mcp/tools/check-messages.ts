@@ -15,7 +15,10 @@ export function registerCheckMessages(mcp: McpServer, session: PeerSession): voi
       const me = await session.current();
       const { messages } = await session.client.get<InboxResponse>(`/peers/${me.id}/inbox`);
       // The tool result surely reaches the model, so these are read from here on.
-      if (messages.length) await session.client.post(`/peers/${me.id}/ack`, { ids: messages.map((m) => m.id), state: 'read' });
+      if (messages.length) {
+        await session.client.post(`/peers/${me.id}/ack`, { ids: messages.map((m) => m.id), state: 'read' });
+        session.markRead(messages.map((m) => m.id));
+      }
       // The model reads structuredContent: peer text goes there only inside its frame (the text).
       return respond(session, formatMessages(messages), { messages: messages.map(({ body: _body, ...m }) => m) }, false);
     } catch (e) {

@@ -3,18 +3,12 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { BrokerError } from '../../client/broker-client.ts';
 import { unreadLine } from '../../protocol/framing.ts';
-import type { InboxResponse } from '../../protocol/wire.ts';
 import type { PeerSession } from '../peer-session.ts';
 
-export async function respond(session: PeerSession, text: string, structured: Record<string, unknown>, withUnread = true): Promise<CallToolResult> {
+export function respond(session: PeerSession, text: string, structured: Record<string, unknown>, withUnread = true): CallToolResult {
   const content: CallToolResult['content'] = [{ type: 'text', text }];
-  if (withUnread && session.peer) {
-    try {
-      const { messages } = await session.client.get<InboxResponse>(`/peers/${session.peer.id}/inbox`);
-      const line = unreadLine(messages);
-      if (line) content.push({ type: 'text', text: line });
-    } catch { /* the main result matters more than the reminder */ }
-  }
+  const line = withUnread ? unreadLine(session.unreadMessages()) : null;
+  if (line) content.push({ type: 'text', text: line });
   // Claude Code (2.1.x) shows the model the JSON of structuredContent instead of the text blocks
   // when a result has both: the text written for the model (and the unread line) rides in it first.
   return { content, structuredContent: { text: content.map((c) => (c.type === 'text' ? c.text : '')).join('\n'), ...structured } };
