@@ -10,7 +10,7 @@
 // 1000 ms (random phase) and ack what they get; messages are sent at uniformly random moments.
 // Latency = the poll answer containing the message arrived − the send started.
 import {
-  QUICK, now, sleep, startBroker, standIns, startMcpPeers, stats, ms, rng, report, run, waitFor, cpuPressure,
+  QUICK, now, sleep, startBroker, standIns, startMcpPeers, stats, ms, rng, report, run, waitFor, cpuPressure, cpuMs, LoadClient,
   type McpPeer, type Broker,
 } from './lib.ts';
 import type { InboxResponse, SendResponse } from '../src/protocol/wire.ts';
@@ -20,8 +20,10 @@ const SAMPLES = QUICK ? 30 : 400;
 const WARMUP = QUICK ? 10 : 40;
 const POLL_WINDOW_MS = QUICK ? 2000 : 12_000;
 const POLL_MESSAGES = QUICK ? 20 : 300;
+/** Messages sent in a burst before sampling, so the broker runs JIT-compiled code as a long-lived one does. */
+const BURST = QUICK ? 300 : 3000;
 
-interface Row { peers: number; tool: ReturnType<typeof stats>; http: ReturnType<typeof stats>; poll: ReturnType<typeof stats>; toolResult: ReturnType<typeof stats>; rssMiB: number | null; pressure: number | null }
+interface Row { peers: number; tool: ReturnType<typeof stats>; http: ReturnType<typeof stats>; poll: ReturnType<typeof stats>; toolResult: ReturnType<typeof stats>; rssMiB: number | null; pressure: number | null; settled: number }
 
 /** Sends one message and resolves with the latency until the receiver's client saw it. */
 async function timedSend(b: Broker, from: McpPeer, to: McpPeer, tag: string, via: 'tool' | 'http'): Promise<{ push: number; result: number }> {
@@ -84,6 +86,36 @@ async function pollBaseline(b: Broker, n: number, claudePids: number[], sender: 
   return latencies;
 }
 
+/**
+ * Waits until the just-started MCP servers and the broker are idle: a fresh node process spends
+ * its first seconds in garbage collections that shrink its start-up heap, and 50 of them at once
+ * would otherwise measure the machine's start-up, not a message's way. Returns the seconds waited.
+ */
+async function settle(b: Broker, peers: McpPeer[]): Promise<number> {
+  const t0 = now();
+  const pids = [b.pid, ...peers.map((p) => p.pid)];
+  const total = () => pids.reduce((a, pid) => a + (cpuMs(pid) ?? 0), 0);
+  let quiet = 0;
+  for (let before = total(); quiet < 3 && now() - t0 < (QUICK ? 3000 : 60_000);) {
+    await sleep(1000);
+    const after = total();
+    quiet = (after - before) / pids.length <= 3 ? quiet + 1 : 0; // ≤ 0.3 % of a core per process, 3 s running
+    before = after;
+  }
+  return (now() - t0) / 1000;
+}
+
+/** A fast burst of sends round the peers (load-generator client), then the pushes drained. */
+async function burst(b: Broker, peers: McpPeer[]): Promise<void> {
+  const lc = await LoadClient.connect(b);
+  let got = 0;
+  for (const p of peers) p.onNote = () => { got++; };
+  for (let k = 0; k < BURST; k++) await lc.post('/messages', { from: peers[k % peers.length].id, to: peers[(k + 1) % peers.length].id, body: `burst ${k}` });
+  await waitFor(() => got >= BURST, 30_000, 'the burst to be delivered');
+  for (const p of peers) p.onNote = null;
+  lc.close();
+}
+
 run(async () => {
   const b = await startBroker();
   const maxN = SIZES[SIZES.length - 1];
@@ -93,7 +125,8 @@ run(async () => {
   let pollPid = maxN;
   for (const n of SIZES) {
     peers.push(...(await startMcpPeers(b, claude.pids.slice(peers.length, n))));
-    await sleep(300);
+    await burst(b, peers.slice(0, n));
+    const settled = await settle(b, peers.slice(0, n));
     const pair = (k: number) => [peers[k % n], peers[(k + 1) % n]] as const;
     for (let k = 0; k < WARMUP; k++) await timedSend(b, ...pair(k), `w${n}x${k}z`, k % 2 ? 'tool' : 'http');
     const tool: number[] = [];
@@ -109,8 +142,8 @@ run(async () => {
     const pressure = cpuPressure();
     const poll = await pollBaseline(b, n, claude.pids.slice(pollPid, pollPid + n), peers[0], 1000 + n);
     pollPid += n;
-    rows.push({ peers: n, tool: stats(tool), http: stats(http), poll: stats(poll), toolResult: stats(toolResult), rssMiB, pressure });
-    console.log(`  ${n} peers: push p50 ${ms(stats(tool).p50)} ms, poll p50 ${ms(stats(poll).p50)} ms`);
+    rows.push({ peers: n, tool: stats(tool), http: stats(http), poll: stats(poll), toolResult: stats(toolResult), rssMiB, pressure, settled });
+    console.log(`  ${n} peers: push p50 ${ms(stats(tool).p50)} ms (http ${ms(stats(http).p50)}), poll p50 ${ms(stats(poll).p50)} ms; settled after ${settled.toFixed(0)} s`);
   }
   for (const p of peers) await p.close();
   await b.stop();
@@ -121,14 +154,15 @@ run(async () => {
     title: 'Send → channel notification latency',
     notes: [
       `${SAMPLES} messages per size and path, one at a time; poll baseline: ${POLL_MESSAGES} messages at random moments over ${POLL_WINDOW_MS / 1000} s, N receivers polling every 1000 ms.`,
+      `Before sampling, each size sends a burst of ${BURST} messages round its peers (a long-running broker runs optimised code; each MCP server gets ${BURST}/N of them), then waits until the broker and the MCP servers are idle (under 0.3 % of a core each for 3 s running; "settled" column): a fresh node process spends its first seconds in garbage collections of its start-up heap.`,
       'tool = send_message tool call on the sender\'s MCP server → channel notification at the receiver\'s MCP client; http = POST /v1/messages → same notification.',
       'CPU pressure: Linux PSI "some avg10" after the push samples, the share of time runnable tasks waited for a CPU (other work on the machine); a push crosses three processes, each wait adds to it.',
       'Targets: push p50 < 2 ms, p99 < 10 ms.',
     ],
     tables: [{
       caption: 'send → notifications/claude/channel at the receiver (ms)',
-      columns: ['peers', 'tool p50', 'tool p95', 'tool p99', 'http p50', 'http p95', 'http p99', 'poll 1 s p50', 'poll p95', 'poll p99', 'tool result p50', 'broker RSS MiB', 'CPU pressure %'],
-      rows: rows.map((r) => [r.peers, ...t(r.tool), ...t(r.http), ...t(r.poll), ms(r.toolResult.p50), r.rssMiB?.toFixed(1) ?? '—', r.pressure?.toFixed(0) ?? '—']),
+      columns: ['peers', 'tool p50', 'tool p95', 'tool p99', 'http p50', 'http p95', 'http p99', 'poll 1 s p50', 'poll p95', 'poll p99', 'tool result p50', 'broker RSS MiB', 'CPU pressure %', 'settled s'],
+      rows: rows.map((r) => [r.peers, ...t(r.tool), ...t(r.http), ...t(r.poll), ms(r.toolResult.p50), r.rssMiB?.toFixed(1) ?? '—', r.pressure?.toFixed(0) ?? '—', r.settled.toFixed(0)]),
     }],
     data: { latency: rows.map((r) => ({ peers: r.peers, tool: r.tool, http: r.http, poll: r.poll })) },
   });

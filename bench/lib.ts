@@ -3,12 +3,13 @@
 // broker RSS, and the result file scripts/bench.mjs turns into bench/RESULTS.md.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
+import { connect as netConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { z } from 'zod';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { BrokerClient } from '../src/client/broker-client.ts';
 import { waitFor } from '../test/support/processes.ts';
 
@@ -16,6 +17,8 @@ export const CLI = resolve(__dirname, '../dist/cli.js');
 export const QUICK = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
 export const now = () => performance.now();
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Extra node flags for the broker and MCP processes, e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof". */
+const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
 
 /** Broker settings every benchmark uses: rate limits off (they would cap any load test). */
 export const BENCH_ENV = { CLAUDE_PEERS_RATE_MESSAGES_PER_MIN: '0', CLAUDE_PEERS_RATE_REQUESTS_PER_MIN: '0' };
@@ -66,7 +69,7 @@ export interface Broker { proc: ChildProcess; pid: number; port: number; home: s
 export async function startBroker(env: Record<string, string> = {}): Promise<Broker> {
   const home = tempHome();
   let err = '';
-  const proc = spawn(process.execPath, [CLI, 'broker', '--port', '0'], {
+  const proc = spawn(process.execPath, [...NODE_ARGS, CLI, 'broker', '--port', '0'], {
     env: { ...process.env, CLAUDE_PEERS_HOME: home, CLAUDE_PEERS_PORT: '', ...BENCH_ENV, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -104,14 +107,64 @@ export function standIns(n: number): { pids: number[]; kill(): void } {
   return { pids: procs.map((p) => p.pid!), kill };
 }
 
-const ChannelNotification = z.object({
-  method: z.literal('notifications/claude/channel'),
-  params: z.object({ content: z.string(), meta: z.record(z.string()) }),
-});
+type ChannelNote = { content: string; meta: Record<string, string> };
+
+/**
+ * The stdio side of a claude process, as lean as Claude Code's own reader: one JSON.parse per
+ * line. Channel notifications go straight to `onChannel` (checked by hand for their shape);
+ * everything else goes to the SDK's Client, which validates it. The SDK's own stdio transport
+ * validates every line against the whole JSON-RPC schema with zod, which costs the benchmark
+ * process more CPU per message than the broker spends, on the same two cores.
+ */
+class LeanStdioTransport implements Transport {
+  onmessage?: (m: JSONRPCMessage) => void;
+  onclose?: () => void;
+  onerror?: (e: Error) => void;
+  proc: ChildProcess | null = null;
+  constructor(private readonly spawnArgs: { args: string[]; cwd: string; env: Record<string, string> }, private readonly onChannel: (n: ChannelNote, at: number) => void) {}
+
+  async start(): Promise<void> {
+    const p = spawn(process.execPath, this.spawnArgs.args, { cwd: this.spawnArgs.cwd, env: this.spawnArgs.env, stdio: ['pipe', 'pipe', 'ignore'] });
+    this.proc = p;
+    let buf = '';
+    p.stdout!.setEncoding('utf8');
+    p.stdout!.on('data', (chunk: string) => {
+      const at = now();
+      buf += chunk;
+      let i;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        if (!line.trim()) continue;
+        let m: any;
+        try { m = JSON.parse(line); } catch (e) { this.onerror?.(new Error(`not JSON on the MCP server's stdout: ${line.slice(0, 200)}`)); continue; }
+        if (m?.method === 'notifications/claude/channel') {
+          const params = m.params;
+          if (typeof params?.content !== 'string' || typeof params.meta !== 'object' || Object.values(params.meta).some((v) => typeof v !== 'string')) {
+            this.onerror?.(new Error(`malformed channel notification: ${line.slice(0, 200)}`));
+          } else this.onChannel(params, at);
+        } else this.onmessage?.(m);
+      }
+    });
+    p.on('exit', () => this.onclose?.());
+    p.on('error', (e) => this.onerror?.(e));
+  }
+
+  async send(m: JSONRPCMessage): Promise<void> {
+    this.proc?.stdin!.write(JSON.stringify(m) + '\n');
+  }
+
+  async close(): Promise<void> {
+    this.proc?.stdin!.end();
+    this.proc?.kill();
+  }
+}
 
 export interface McpPeer {
   id: string;
   name: string;
+  /** The MCP server's process id. */
+  pid: number;
   client: Client;
   /** Called with each channel push and the time it reached this client. */
   onNote: ((note: { content: string; meta: Record<string, string> }, at: number) => void) | null;
@@ -121,9 +174,8 @@ export interface McpPeer {
 
 /** `claude-peers mcp` as a child process, connected over stdio with the SDK's Client. */
 export async function startMcpPeer(b: Broker, claudePid: number, cwd = process.cwd()): Promise<McpPeer> {
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [CLI, 'mcp'],
+  const transport = new LeanStdioTransport({
+    args: [...NODE_ARGS, CLI, 'mcp'],
     cwd,
     env: {
       ...(process.env as Record<string, string>),
@@ -132,19 +184,19 @@ export async function startMcpPeer(b: Broker, claudePid: number, cwd = process.c
       CLAUDE_PEERS_CLAUDE_PID: String(claudePid),
       CLAUDE_PEERS_AUTOSTART: '0',
     },
-    stderr: 'ignore',
-  });
+  }, (n, at) => peer.onNote?.(n, at));
   const client = new Client({ name: 'bench-claude', version: '1.0.0' });
+  client.onerror = (e) => { throw e; };
   const peer: McpPeer = {
-    id: '', name: '', client, onNote: null,
+    id: '', name: '', pid: 0, client, onNote: null,
     async call(name, args = {}) {
       const r = (await client.callTool({ name, arguments: args }, undefined, { timeout: 60_000 })) as any;
       return { text: (r.content ?? []).map((c: any) => c.text).join('\n'), structured: r.structuredContent, isError: !!r.isError };
     },
     close: () => client.close().catch(() => {}),
   };
-  client.setNotificationHandler(ChannelNotification, (n) => { const at = now(); peer.onNote?.(n.params, at); });
   await client.connect(transport);
+  peer.pid = transport.proc!.pid!;
   cleanups.push(() => { void client.close(); });
   const me = await waitFor(async () => (await peer.call('whoami')).structured, 10_000, 'the MCP server to register');
   peer.id = me.id;
@@ -208,4 +260,67 @@ export function run(main: () => Promise<void>): void {
     console.error(`benchmark failed: ${(e as Error)?.stack ?? e}`);
     process.exit(1);
   });
+}
+
+/**
+ * The load generator's HTTP/1.1 client: one keep-alive connection, one request in flight, the
+ * request written in one piece and the answer parsed just enough (status, Content-Length, JSON).
+ * It plays the HTTP senders of the throughput benchmark, where every microsecond it spends is
+ * taken from the two cores that the broker and the receivers share (as wrk or autocannon would
+ * be used elsewhere). BrokerClient on node:http, what the MCP server uses, is measured by the
+ * send_message tool rows.
+ */
+export class LoadClient {
+  private buf: Buffer = Buffer.alloc(0);
+  private waiting: { resolve: (v: any) => void; reject: (e: Error) => void } | null = null;
+  private constructor(private readonly sock: Socket, private readonly head: string) {
+    sock.setNoDelay(true);
+    sock.on('data', (c: Buffer) => { this.buf = this.buf.length ? Buffer.concat([this.buf, c]) : c; this.parse(); });
+    sock.on('error', (e) => this.fail(e));
+    sock.on('close', () => this.fail(new Error('the broker closed the connection')));
+  }
+
+  static connect(b: Broker): Promise<LoadClient> {
+    return new Promise((resolve, reject) => {
+      const sock = netConnect(b.port, '127.0.0.1', () => resolve(new LoadClient(sock, `Host: 127.0.0.1:${b.port}\r\nAuthorization: Bearer ${b.token}\r\nContent-Type: application/json\r\n`)));
+      sock.once('error', reject);
+    });
+  }
+
+  /** POSTs JSON; resolves with the parsed answer, rejects on an HTTP error with the broker's message. */
+  post<T = any>(path: string, body: unknown): Promise<T> {
+    if (this.waiting) throw new Error('LoadClient: one request at a time');
+    const json = JSON.stringify(body);
+    return new Promise<T>((resolve, reject) => {
+      this.waiting = { resolve, reject };
+      this.sock.write(`POST /v1${path} HTTP/1.1\r\n${this.head}Content-Length: ${Buffer.byteLength(json)}\r\n\r\n${json}`);
+    });
+  }
+
+  close(): void { this.sock.destroy(); }
+
+  private parse(): void {
+    const end = this.buf.indexOf('\r\n\r\n');
+    if (end < 0) return;
+    const head = this.buf.toString('latin1', 0, end);
+    const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? NaN);
+    if (!Number.isFinite(length)) return this.fail(new Error(`an answer without Content-Length: ${head}`));
+    if (this.buf.length < end + 4 + length) return;
+    const text = this.buf.toString('utf8', end + 4, end + 4 + length);
+    this.buf = this.buf.subarray(end + 4 + length);
+    const status = Number(head.slice(9, 12));
+    const w = this.waiting;
+    this.waiting = null;
+    if (!w) return this.fail(new Error('an answer nobody asked for'));
+    let value: any;
+    try { value = JSON.parse(text); } catch { return w.reject(new Error(`HTTP ${status} with a body that is not JSON: ${text.slice(0, 200)}`)); }
+    if (status !== 200) w.reject(new Error(`HTTP ${status}: ${value?.error?.message ?? text}`));
+    else w.resolve(value);
+  }
+
+  private fail(e: Error): void {
+    const w = this.waiting;
+    this.waiting = null;
+    w?.reject(e);
+  }
 }

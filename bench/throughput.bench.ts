@@ -2,8 +2,9 @@
 // poll relay measured in the same run on the same broker.
 //
 // A sender is a registered peer that keeps one POST /v1/messages in flight (the request the
-// send_message tool makes); the broker answers 200 only after the message and its delivery row
-// are committed to SQLite, so "accepted" = durable. Each sender writes to one of R receivers
+// send_message tool makes) on its own keep-alive connection, through a lean load-generator client
+// (LoadClient); the broker answers 200 only after the message and its delivery row are committed
+// to SQLite, so "accepted" = durable. Each sender writes to one of R receivers
 // (R = min(senders, 4)).
 // - push: the receivers are real `claude-peers mcp` processes; a message counts as delivered when
 //   its notifications/claude/channel reaches the receiver's MCP client (each server then acks it).
@@ -15,7 +16,7 @@
 // delivered / (last delivery − first send). Sending lasts the same D seconds in every mode.
 // The send_message tool path (senders are MCP servers driven by tool calls) is measured too.
 import {
-  QUICK, now, sleep, startBroker, standIns, startMcpPeers, report, run, waitFor, cpuPressure,
+  QUICK, now, sleep, startBroker, standIns, startMcpPeers, report, run, waitFor, cpuPressure, LoadClient,
   type Broker, type McpPeer,
 } from './lib.ts';
 import type { InboxResponse } from '../src/protocol/wire.ts';
@@ -45,6 +46,9 @@ async function sendFor(send: (j: number, seq: number) => Promise<void>, senders:
   return { accepted, t0, t1: now() };
 }
 
+/** One load-generator connection per HTTP sender (index j), opened once. */
+let conns: LoadClient[] = [];
+
 async function pushRun(b: Broker, senderIds: string[], receivers: McpPeer[], viaTool: McpPeer[] | null): Promise<Outcome> {
   const tag = `r${++runNo}:`;
   let delivered = 0;
@@ -58,7 +62,7 @@ async function pushRun(b: Broker, senderIds: string[], receivers: McpPeer[], via
       const r = await viaTool[j].call('send_message', { to, message: `${tag}${j}:${seq}` });
       if (r.isError) throw new Error(r.text);
     } else {
-      await b.client.post('/messages', { from: senderIds[j], to, body: `${tag}${j}:${seq}` });
+      await conns[j].post('/messages', { from: senderIds[j], to, body: `${tag}${j}:${seq}` });
     }
   }, n);
   await waitFor(() => delivered >= accepted, 120_000, `push delivery (${delivered}/${accepted})`);
@@ -89,7 +93,7 @@ async function pollRun(b: Broker, senderIds: string[], receiverIds: string[], dr
   });
   const cpu0 = b.cpuMs();
   const { accepted, t0, t1 } = await sendFor(async (j, seq) => {
-    await b.client.post('/messages', { from: senderIds[j], to: receiverIds[j % receiverIds.length], body: `poll ${j}:${seq}` });
+    await conns[j].post('/messages', { from: senderIds[j], to: receiverIds[j % receiverIds.length], body: `poll ${j}:${seq}` });
   }, senderIds.length);
   await waitFor(() => delivered >= accepted, 300_000, `poll delivery (${delivered}/${accepted})`);
   const cpu = b.cpuMs() - cpu0;
@@ -130,7 +134,7 @@ async function conversationRun(b: Broker, senderIds: string[], receivers: McpPee
     for (let seq = 0; now() - t0 < ms; seq++) {
       const key = `${tag}${j}:${seq}`;
       const got = new Promise<void>((r) => waiting.set(key, r));
-      await b.client.post('/messages', { from, to, body: key });
+      await conns[j].post('/messages', { from, to, body: key });
       await got;
       waiting.delete(key);
       delivered++;
@@ -155,6 +159,7 @@ run(async () => {
   const senders: string[] = [];
   for (let i = 0; i < maxS; i++) senders.push((await b.client.post<any>('/peers', { pid: pid(), cwd: `/bench/sender-${i}` })).peer.id);
   const toolSenders = await startMcpPeers(b, Array.from({ length: Math.max(...TOOL_SENDERS) }, pid));
+  conns = await Promise.all(senders.map(() => LoadClient.connect(b)));
   await sleep(300);
   // Warm-up (JIT, SQLite page cache), not counted.
   await pushRun(b, senders.slice(0, 8), receivers, null);
@@ -189,6 +194,7 @@ run(async () => {
     data.push({ conversationSenders: s, receivers: r, push, poll });
   }
   const rss = b.rssMiB();
+  for (const c of conns) c.close();
   for (const p of [...receivers, ...toolSenders]) await p.close();
   await b.stop();
 
@@ -196,7 +202,8 @@ run(async () => {
     name: 'throughput',
     title: 'Durable messages per second through one broker',
     notes: [
-      `Each mode sends for ${DURATION_MS / 1000} s; senders keep one request in flight each; accepted = answered 200 after the SQLite commit.`,
+      `Each mode sends for ${DURATION_MS / 1000} s; senders keep one request in flight each, on their own keep-alive connection; accepted = answered 200 after the SQLite commit.`,
+      'HTTP senders use a lean load-generator client (bench/lib.ts LoadClient) so the load generator takes little of the two cores it shares with the broker and the receivers; the send_message rows use the real MCP server and its node:http client.',
       'Poll 1 s baseline: receivers GET their inbox every 1000 ms (≤ 500 messages per answer) and ack them; delivered/s = messages / (last delivery − first send).',
       '"drain" = the poll receiver asks again at once while a full page came back (no 500-per-second cap).',
       `Push receivers are real MCP servers: they ack deliveries in 5 ms batches; poll receivers ack once per page. Broker RSS after the runs: ${rss?.toFixed(1) ?? '—'} MiB.`,
