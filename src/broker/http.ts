@@ -98,7 +98,12 @@ export function createApp(deps: AppDeps) {
 
   const limiter = deps.limiter ?? RateLimiter.fromEnv();
   const checkRate = rateCheck(limiter);
-  const sends = new GroupCommit(store.db, (a: SendArgs) => store.sendWithin(a), (e) => e instanceof StoreError);
+  // The sender is looked up inside the batch's transaction: a read outside one is a transaction of its own.
+  const sends = new GroupCommit(store.db, ({ from, ...a }: Omit<SendArgs, 'sender'> & { from: string | null }) => {
+    const sender = from ? store.sender(from) : null;
+    if (from && !sender) throw new StoreError(404, 'unknown_peer', `Sender ${from} is not registered: register first (POST /v1/peers).`);
+    return store.sendWithin({ ...a, sender });
+  }, (e) => e instanceof StoreError);
   app.use((req, _res, next) => next(checkRate(actingPeer(req.path, req.body)) ?? undefined));
 
   const parse = <S extends ZodTypeAny>(schema: S, body: unknown): output<S> => schema.parse(body ?? {});
@@ -144,14 +149,12 @@ export function createApp(deps: AppDeps) {
       if (Buffer.byteLength(r.body) > MAX_MESSAGE_BYTES) {
         throw new HttpError(413, 'message_too_large', `The message is ${Buffer.byteLength(r.body)} bytes; the limit is ${MAX_MESSAGE_BYTES}. Shorten it, or put the details in a file and send its path.`);
       }
-      let sender = null;
-      if (r.from && r.from !== HUMAN_ID) {
-        sender = store.sender(r.from);
-        if (!sender) throw new HttpError(404, 'unknown_peer', `Sender ${r.from} is not registered: register first (POST /v1/peers).`);
-        const wait = limiter.take('messagesPerMin', sender.id);
+      const from = r.from && r.from !== HUMAN_ID ? r.from : null;
+      if (from) {
+        const wait = limiter.take('messagesPerMin', from);
         if (wait) throw tooMany(wait, 'messages', limiter.limit('messagesPerMin'));
       }
-      const messages = await sends.submit({ sender, fromName: r.fromName, to: r.to, body: r.body, replyTo: r.replyTo });
+      const messages = await sends.submit({ from, fromName: r.fromName, to: r.to, body: r.body, replyTo: r.replyTo });
       hub.messages(messages);
       for (const m of messages) waiters.wake(m.toId, 'message');
       return { messages };
