@@ -16,6 +16,16 @@ export interface PeerSessionOptions {
   log: (line: string) => void;
 }
 
+/** The reminder counts at most this many (as the broker's inbox answers at most 500). */
+const UNREAD_KEPT = 500;
+/** Pushed ids remembered for dedupe; a replay only re-sends what was never acked, i.e. recent ids. */
+const SEEN_KEPT = 10_000;
+
+/** Drops the oldest entries (insertion order) beyond `max`. */
+function trim(c: Set<number> | Map<number, unknown>, max: number): void {
+  while (c.size > max) c.delete(c.keys().next().value as number);
+}
+
 /**
  * How long acks of pushed messages gather before one request carries them all. An ack only moves
  * a message from queued to delivered (the panel's tick; no replay on reconnect), so it can wait.
@@ -133,6 +143,7 @@ export class PeerSession {
       if (this.duringFetch !== during) return; // a newer connect took over
       this.unread.clear();
       for (const m of [...messages, ...during.pushed].sort((a, b) => a.id - b.id)) if (!during.reads.has(m.id)) this.unread.set(m.id, m);
+      trim(this.unread, UNREAD_KEPT);
     } catch (e) {
       this.o.log(`could not fetch the inbox: ${(e as Error).message}`);
     } finally {
@@ -144,6 +155,7 @@ export class PeerSession {
     if (!this.peer || m.toId !== this.peer.id) return;
     if (m.state !== 'read') {
       this.unread.set(m.id, m);
+      trim(this.unread, UNREAD_KEPT);
       this.duringFetch?.pushed.push(m);
     }
     if (this.seen.has(m.id)) {
@@ -151,6 +163,7 @@ export class PeerSession {
       return;
     }
     this.seen.add(m.id);
+    trim(this.seen, SEEN_KEPT);
     try {
       await this.o.onMessage(m);
       this.ack([m.id]);
