@@ -272,32 +272,51 @@ export function run(main: () => Promise<void>): void {
  */
 export class LoadClient {
   private buf: Buffer = Buffer.alloc(0);
-  private waiting: { resolve: (v: any) => void; reject: (e: Error) => void } | null = null;
-  private constructor(private readonly sock: Socket, private readonly head: string) {
-    sock.setNoDelay(true);
-    sock.on('data', (c: Buffer) => { this.buf = this.buf.length ? Buffer.concat([this.buf, c]) : c; this.parse(); });
-    sock.on('error', (e) => this.fail(e));
-    sock.on('close', () => this.fail(new Error('the broker closed the connection')));
+  private sock: Socket | null = null;
+  private waiting: { resolve: (v: any) => void; reject: (e: Error) => void; timer: NodeJS.Timeout } | null = null;
+  private readonly head: string;
+  private constructor(private readonly port: number, token: string) {
+    this.head = `Host: 127.0.0.1:${port}\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\n`;
   }
 
-  static connect(b: Broker): Promise<LoadClient> {
-    return new Promise((resolve, reject) => {
-      const sock = netConnect(b.port, '127.0.0.1', () => resolve(new LoadClient(sock, `Host: 127.0.0.1:${b.port}\r\nAuthorization: Bearer ${b.token}\r\nContent-Type: application/json\r\n`)));
-      sock.once('error', reject);
-    });
+  static async connect(b: Broker): Promise<LoadClient> {
+    const c = new LoadClient(b.port, b.token);
+    await c.open();
+    return c;
   }
 
   /** POSTs JSON; resolves with the parsed answer, rejects on an HTTP error with the broker's message. */
-  post<T = any>(path: string, body: unknown): Promise<T> {
+  async post<T = any>(path: string, body: unknown): Promise<T> {
     if (this.waiting) throw new Error('LoadClient: one request at a time');
+    // The broker closes connections idle for a minute (keep-alive timeout): open a new one then.
+    const sock = this.sock ?? (await this.open());
     const json = JSON.stringify(body);
     return new Promise<T>((resolve, reject) => {
-      this.waiting = { resolve, reject };
-      this.sock.write(`POST /v1${path} HTTP/1.1\r\n${this.head}Content-Length: ${Buffer.byteLength(json)}\r\n\r\n${json}`);
+      const timer = setTimeout(() => this.fail(new Error(`no answer to POST ${path} within 30 s`)), 30_000);
+      this.waiting = { resolve, reject, timer };
+      sock.write(`POST /v1${path} HTTP/1.1\r\n${this.head}Content-Length: ${Buffer.byteLength(json)}\r\n\r\n${json}`);
     });
   }
 
-  close(): void { this.sock.destroy(); }
+  close(): void { this.sock?.destroy(); }
+
+  private open(): Promise<Socket> {
+    return new Promise((resolve, reject) => {
+      const sock = netConnect(this.port, '127.0.0.1', () => {
+        sock.off('error', reject);
+        sock.setNoDelay(true);
+        sock.on('data', (c: Buffer) => { this.buf = this.buf.length ? Buffer.concat([this.buf, c]) : c; this.parse(); });
+        sock.on('error', (e) => this.fail(e));
+        sock.on('close', () => {
+          if (this.sock === sock) { this.sock = null; this.buf = Buffer.alloc(0); }
+          this.fail(new Error('the broker closed the connection during a request'));
+        });
+        this.sock = sock;
+        resolve(sock);
+      });
+      sock.once('error', reject);
+    });
+  }
 
   private parse(): void {
     const end = this.buf.indexOf('\r\n\r\n');
@@ -312,6 +331,7 @@ export class LoadClient {
     const w = this.waiting;
     this.waiting = null;
     if (!w) return this.fail(new Error('an answer nobody asked for'));
+    clearTimeout(w.timer);
     let value: any;
     try { value = JSON.parse(text); } catch { return w.reject(new Error(`HTTP ${status} with a body that is not JSON: ${text.slice(0, 200)}`)); }
     if (status !== 200) w.reject(new Error(`HTTP ${status}: ${value?.error?.message ?? text}`));
@@ -321,6 +341,6 @@ export class LoadClient {
   private fail(e: Error): void {
     const w = this.waiting;
     this.waiting = null;
-    w?.reject(e);
+    if (w) { clearTimeout(w.timer); w.reject(e); }
   }
 }
