@@ -62,8 +62,7 @@ export async function runMcpServer(): Promise<void> {
     exiting = true;
     log(`exiting: ${why}`);
     process.stdout.uncork();
-    session.close();
-    void mcp.close().finally(() => process.exit(0));
+    void session.close().finally(() => mcp.close()).finally(() => process.exit(0));
     setTimeout(() => process.exit(0), 500).unref();
   };
   process.stdin.on('end', () => exit('stdin closed'));
