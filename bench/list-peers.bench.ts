@@ -79,7 +79,7 @@ run(async () => {
     name: 'list-peers',
     title: 'list_peers at 100 / 500 / 1000 live peers',
     notes: [
-      `${TOOL_SAMPLES} tool calls and ${HTTP_SAMPLES} HTTP requests per size, one at a time. The tool round trip includes the tool's unread-messages check (a second request).`,
+      `${TOOL_SAMPLES} tool calls and ${HTTP_SAMPLES} HTTP requests per size, one at a time.`,
       'Each peer: its own live process (sleep), cwd, git root, branch, summary, two edited files (PostToolUse hooks, whose time is shown).',
       'Broker CPU ms per GET: the broker process\'s CPU time over the HTTP samples ÷ their number. CPU pressure: Linux PSI "some avg10" (others\' work on the machine).',
       `Broker RSS with no peers: ${rssIdle?.toFixed(1) ?? '—'} MiB. Target: list_peers < 10 ms at 500 peers.`,

@@ -213,7 +213,7 @@ run(async () => {
       'HTTP senders use a lean load-generator client (bench/lib.ts LoadClient) so the load generator takes little of the two cores it shares with the broker and the receivers; the send_message rows use the real MCP server and its node:http client.',
       'Poll 1 s baseline: receivers GET their inbox every 1000 ms (≤ 500 messages per answer) and ack them; delivered/s = messages / (last delivery − first send).',
       '"drain" = the poll receiver asks again at once while a full page came back (no 500-per-second cap).',
-      `Push receivers are real MCP servers: they ack deliveries in 5 ms batches; poll receivers ack once per page. Broker RSS after the runs: ${rss?.toFixed(1) ?? '—'} MiB.`,
+      `Push receivers are real MCP servers: they ack deliveries in 100 ms batches; poll receivers ack once per page. Broker RSS after the runs: ${rss?.toFixed(1) ?? '—'} MiB.`,
       'Conversation pace: a sender sends its next message once the previous one was delivered, for ' + CONVERSATION_MS / 1000 + ' s (latency-bound, like agents waiting for an answer).',
       'Broker CPU µs/msg: the broker process\'s user+system CPU time over the run ÷ messages (push includes each receiver\'s ack); msgs/s per broker CPU-second = 1e6 ÷ that, what the broker could take on a free core.',
       'CPU pressure: Linux PSI "some avg10", the share of time runnable tasks waited for a CPU (other work on the machine).',

@@ -142,7 +142,9 @@ function markdown(rs, withSvg) {
     'Every benchmark starts a real broker process (`claude-peers broker`, rate limits off:',
     '`CLAUDE_PEERS_RATE_MESSAGES_PER_MIN=0`, `CLAUDE_PEERS_RATE_REQUESTS_PER_MIN=0`) on a loopback port with a',
     'temporary `CLAUDE_PEERS_HOME`, and real `claude-peers mcp` processes driven over stdio by the MCP SDK\'s',
-    'Client, as Claude Code drives them. The poll baseline is measured in the same run, on the same broker.',
+    'Client, as Claude Code drives them; the stand-in claude reads their channel pushes with one `JSON.parse` per',
+    'line (as lean as Claude Code\'s reader; the SDK\'s zod validation of every line cost more CPU than the',
+    'broker, on the same cores). The poll baseline is measured in the same run, on the same broker.',
     'Numbers are wall-clock on this machine, with whatever else it was running (see the load average).',
     '',
   ];
