@@ -20,8 +20,6 @@ import { HttpError, mapError, tooMany } from './errors.ts';
 import { actingPeer, checkCaller, rateCheck, tokenCheck, unsupportedMediaType } from './guards.ts';
 import { hotPath, type HotRoutes } from './hot-path.ts';
 
-export { HttpError };
-
 export interface AppDeps {
   store: Store;
   hub: EventHub;
@@ -134,7 +132,7 @@ export function createApp(deps: AppDeps) {
     res.json({ peer });
   });
 
-  // The message path: served here and by the hot path (hot-path.ts), one handler each.
+  // The message path: one handler per route serves both express and the hot path (hot-path.ts).
   const hot: HotRoutes = {
     heartbeat: (id) => ({ peer: store.heartbeat(id!) }),
     ack: (id, body) => {
