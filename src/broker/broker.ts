@@ -3,6 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { openDatabase } from './sqlite.ts';
+import { startCheckpointer, type CheckpointStats } from './checkpointer.ts';
 import { Store } from './store.ts';
 import { EventHub } from './events.ts';
 import { createApp } from './http.ts';
@@ -28,6 +29,7 @@ export interface RunningBroker {
   token: string;
   store: Store;
   driver: string;
+  checkpoints(): CheckpointStats;
   close(): Promise<void>;
 }
 
@@ -59,11 +61,12 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
     db.close();
     throw e;
   }
+  const checkpointer = startCheckpointer(db, { log });
   const hub = new EventHub();
   const startedAt = new Date().toISOString();
   let boundPort = 0;
   const { handle, afterSweep, close: closeApp } = createApp({
-    store, hub, token, startedAt, port: () => boundPort, dbLabel: `${db.driver} ${config.dbPath}`,
+    store, hub, token, startedAt, port: () => boundPort, dbLabel: () => `${db.driver} ${config.dbPath}, WAL checkpoints ${{ starting: 'starting', worker: 'on a worker thread', inline: 'inline' }[checkpointer.stats().mode]}`,
   });
 
   const wanted = opts.port ?? config.port;
@@ -72,7 +75,7 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
     s.once('listening', () => resolve(s));
     s.once('error', (e: NodeJS.ErrnoException) => {
       hub.close();
-      db.close();
+      void checkpointer.close().finally(() => db.close());
       reject(e.code === 'EADDRINUSE' ? new PortInUseError(wanted) : e);
     });
   });
@@ -104,14 +107,17 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
     token,
     store,
     driver: db.driver,
+    checkpoints: () => checkpointer.stats(),
     close() {
       closing ??= new Promise<void>((resolve) => {
         clearInterval(sweeper);
         closeApp();
         hub.close();
         server.close(() => {
-          db.close(); // checkpoints the WAL
-          resolve();
+          void checkpointer.close().finally(() => {
+            db.close(); // the last connection: checkpoints the WAL and removes it
+            resolve();
+          });
         });
         server.closeAllConnections();
       });

@@ -26,7 +26,8 @@ export interface AppDeps {
   token: string;
   port: () => number;
   startedAt: string;
-  dbLabel: string;
+  /** The database as `claude-peers status` shows it (driver, path, where checkpoints run). */
+  dbLabel: () => string;
   limiter?: RateLimiter;
 }
 
@@ -83,7 +84,7 @@ export function createApp(deps: AppDeps) {
   app.use((req, _res, next) => next(checkCaller(req) ?? undefined));
 
   app.get(`${API_PREFIX}/health`, (_req, res) => {
-    res.json({ ok: true, version: VERSION, pid: process.pid, startedAt: deps.startedAt, db: deps.dbLabel });
+    res.json({ ok: true, version: VERSION, pid: process.pid, startedAt: deps.startedAt, db: deps.dbLabel() });
   });
 
   app.use((req, _res, next) => next(checkToken(req) ?? undefined));

@@ -12,8 +12,17 @@ export interface Statement {
   get<T = Record<string, SqlValue>>(...params: SqlValue[]): T | undefined;
   all<T = Record<string, SqlValue>>(...params: SqlValue[]): T[];
 }
+/** How another thread opens the same database with the same driver (see checkpointer.ts). */
+export interface ReopenSpec {
+  driver: 'better-sqlite3' | 'node:sqlite';
+  path: string;
+  /** better-sqlite3's entry file, resolved from here (a worker's require would resolve elsewhere). */
+  module?: string;
+  nativeBinding?: string | null;
+}
 export interface Database {
   readonly driver: 'better-sqlite3' | 'node:sqlite';
+  readonly reopen: ReopenSpec;
   exec(sql: string): void;
   prepare(sql: string): Statement;
   /** Runs fn in one transaction (BEGIN IMMEDIATE); fn must be synchronous. */
@@ -91,6 +100,7 @@ function openBetter(path: string, opts: OpenOptions): Database {
   const cache = new Map<string, Statement>();
   return {
     driver: 'better-sqlite3',
+    reopen: { driver: 'better-sqlite3', path, module: req.resolve('better-sqlite3'), nativeBinding: binding },
     exec: (sql) => raw.exec(sql),
     prepare(sql) {
       let s = cache.get(sql);
@@ -112,6 +122,7 @@ function openNodeSqlite(path: string, opts: OpenOptions): Database {
   let depth = 0;
   return {
     driver: 'node:sqlite',
+    reopen: { driver: 'node:sqlite', path },
     exec: (sql) => raw.exec(sql),
     prepare(sql) {
       let s = cache.get(sql);
