@@ -102,6 +102,7 @@ export function startCheckpointer(db: Database, opts: CheckpointerOptions = {}):
   const stats: CheckpointStats = { worker: 0, workerPages: 0, own: 0, mode: 'starting' };
   let closed = false;
   const fallBack = (why: string): false => {
+    if (stats.mode === 'inline') return false;
     stats.mode = 'inline';
     if (!closed) {
       db.exec(`PRAGMA wal_autocheckpoint = ${AUTO_CHECKPOINT_PAGES}`);
@@ -119,6 +120,7 @@ export function startCheckpointer(db: Database, opts: CheckpointerOptions = {}):
   }
   let ownPending = false;
   let exited = false;
+  let lastError: string | undefined;
   const ownCheckpoint = () => {
     ownPending = false;
     if (closed) return;
@@ -140,13 +142,15 @@ export function startCheckpointer(db: Database, opts: CheckpointerOptions = {}):
         resolve(true);
       } else if (m.type === 'failed') {
         resolve(fallBack(m.message ?? 'the worker could not open the database'));
+        void worker.terminate();
       } else if (m.type === 'checkpointed') {
         if (m.copied) { stats.worker++; stats.workerPages += m.copied; }
         if ((m.log ?? 0) > restartPages && !ownPending && !closed) {
           ownPending = true;
           setImmediate(ownCheckpoint); // after the current callbacks, outside any transaction
         }
-      } else if (m.type === 'error') {
+      } else if (m.type === 'error' && m.message !== lastError) {
+        lastError = m.message; // once per distinct cause, not every interval
         log(`checkpoint failed: ${m.message}`);
       }
     });
