@@ -45,6 +45,8 @@ const envInt = (name: string, dflt: number) => {
   return Number.isFinite(n) && n > 0 ? n : dflt;
 };
 
+const CHECKPOINTS_WHERE = { starting: 'starting', worker: 'on a worker thread', inline: 'inline' } as const;
+
 export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
   const { config } = opts;
   const log = opts.log ?? (() => {});
@@ -66,7 +68,8 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
   const startedAt = new Date().toISOString();
   let boundPort = 0;
   const { handle, afterSweep, close: closeApp } = createApp({
-    store, hub, token, startedAt, port: () => boundPort, dbLabel: () => `${db.driver} ${config.dbPath}, WAL checkpoints ${{ starting: 'starting', worker: 'on a worker thread', inline: 'inline' }[checkpointer.stats().mode]}`,
+    store, hub, token, startedAt, port: () => boundPort,
+    dbLabel: () => `${db.driver} ${config.dbPath}, WAL checkpoints ${CHECKPOINTS_WHERE[checkpointer.stats().mode]}`,
   });
 
   const wanted = opts.port ?? config.port;
