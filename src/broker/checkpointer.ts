@@ -66,8 +66,7 @@ function open() {
 function close() {
   clearInterval(timer);
   try { db && db.close(); } catch {}
-  parentPort.postMessage({ type: 'closed' });
-  parentPort.close();
+  parentPort.close(); // nothing left: the thread ends, and the broker sees it exit
 }
 try {
   const checkpoint = open();
@@ -86,7 +85,6 @@ try {
   parentPort.postMessage({ type: 'ready' });
 } catch (e) {
   parentPort.postMessage({ type: 'failed', message: String((e && e.message) || e) });
-  clearInterval(timer);
 }
 parentPort.on('message', (m) => { if (m === 'close') close(); });
 `;
