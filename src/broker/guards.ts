@@ -2,7 +2,7 @@
 // and the hot path (hot-path.ts) both ask these, so the two can never disagree about who gets in.
 import type { IncomingMessage } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
-import { HUMAN_ID } from '../protocol/wire.ts';
+import { API_PREFIX, HUMAN_ID } from '../protocol/wire.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import { HttpError, tooMany } from './errors.ts';
 
@@ -46,7 +46,9 @@ export function rateCheck(limiter: RateLimiter): (peerId: unknown) => HttpError 
   };
 }
 
+const PEER_IN_PATH = new RegExp(`^${API_PREFIX}/peers/([^/]+)/`);
+
 /** The peer a request acts for: named in the path, or the sender/actor in the body. */
 export function actingPeer(path: string, body: unknown): unknown {
-  return /^\/v1\/peers\/([^/]+)\//.exec(path)?.[1] ?? (body && typeof body === 'object' ? ((body as { from?: unknown; peer?: unknown }).from ?? (body as { peer?: unknown }).peer) : undefined);
+  return PEER_IN_PATH.exec(path)?.[1] ?? (body && typeof body === 'object' ? ((body as { from?: unknown; peer?: unknown }).from ?? (body as { peer?: unknown }).peer) : undefined);
 }
