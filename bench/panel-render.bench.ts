@@ -17,7 +17,7 @@ const ws = '/home/dev/project';
 const context: PanelContext = { workspaceFolders: [ws], home: '/home/dev', terminals: { p0: 'claude', p1: 'claude 2' } };
 
 const peers: Peer[] = Array.from({ length: 12 }, (_, i) => ({
-  id: `p${i}`, name: `peer-${i}`, pid: 1000 + i, sessionId: null, cwd: i < 8 ? `${ws}/pkg${i}` : `/srv/other${i}`,
+  id: `p${i}`, name: `peer-${i}`, kind: 'peer', host: null, pid: 1000 + i, sessionId: null, cwd: i < 8 ? `${ws}/pkg${i}` : `/srv/other${i}`,
   gitRoot: i < 8 ? ws : `/srv/other${i}`, branch: `feature/${i}`, tty: null, summary: i % 2 ? `Working on part ${i}` : null,
   task: `task ${i}`, status: i === 11 ? 'gone' : i % 3 ? 'working' : 'idle', terminalId: null, channels: true,
   files: Array.from({ length: 20 }, (_, f) => ({ path: `${ws}/src/mod${i}/file${f}.ts`, at: new Date(now - f * 60_000).toISOString(), tool: 'Edit' })),

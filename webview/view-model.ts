@@ -253,7 +253,7 @@ export function foldPreview(body: string): string | null {
 }
 
 const STATE_RANK: Record<DeliveryState, number> = { queued: 0, delivered: 1, read: 2 };
-const STATUS_RANK: Record<PeerStatus, number> = { working: 0, idle: 1, gone: 2 };
+const STATUS_RANK: Record<PeerStatus, number> = { waiting: 0, working: 1, idle: 2, gone: 3 };
 
 // ---- the view ------------------------------------------------------------------------------
 

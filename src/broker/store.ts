@@ -179,7 +179,7 @@ export class Store {
       list.push({ path: t.path, tool: t.tool, at: iso(t.at) });
     }
     return rows.map((r) => ({
-      id: r.id, name: r.name, pid: r.pid, sessionId: r.session_id, cwd: r.cwd, gitRoot: r.git_root,
+      id: r.id, name: r.name, kind: 'peer' as const, host: null, pid: r.pid, sessionId: r.session_id, cwd: r.cwd, gitRoot: r.git_root,
       branch: r.branch, tty: r.tty, summary: r.summary, task: r.task,
       status: (r.gone ? 'gone' : r.status) as PeerStatus, terminalId: r.terminal_id, channels: !!r.channels,
       files: files.get(r.id) ?? [], registeredAt: iso(r.registered_at), lastSeen: iso(r.last_seen),

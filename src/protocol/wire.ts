@@ -11,7 +11,10 @@ export const MAX_BODY_BYTES = 64 * 1024;
 /** The pseudo-recipient for messages to the person at the keyboard. */
 export const HUMAN_ID = 'human';
 
-export type PeerStatus = 'working' | 'idle' | 'gone';
+/** `waiting`: Claude Code is waiting for the user (a permission prompt or a question). */
+export type PeerStatus = 'working' | 'idle' | 'waiting' | 'gone';
+/** `peer`: a session with our MCP server; `native`: a Claude Code session found on disk without it. */
+export type PeerKind = 'peer' | 'native';
 export type Scope = 'machine' | 'directory' | 'repo';
 export type SenderKind = 'peer' | 'human';
 export type DeliveryState = 'queued' | 'delivered' | 'read';
@@ -25,6 +28,9 @@ export interface FileTouch {
 export interface Peer {
   id: string;
   name: string;
+  kind: PeerKind;
+  /** The machine (or container) the session runs on; null for this machine. */
+  host: string | null;
   pid: number;
   sessionId: string | null;
   cwd: string;

@@ -20,7 +20,7 @@ const ctx = (over: Partial<PanelContext> = {}): PanelContext => ({ workspaceFold
 
 function peer(over: Partial<Peer> & { id: string }): Peer {
   return {
-    name: over.id, pid: 100, sessionId: null, cwd: WS, gitRoot: WS, branch: 'main', tty: null, summary: null, task: null,
+    name: over.id, kind: 'peer', host: null, pid: 100, sessionId: null, cwd: WS, gitRoot: WS, branch: 'main', tty: null, summary: null, task: null,
     status: 'idle', terminalId: null, channels: false, files: [], registeredAt: at(3600), lastSeen: at(10), ...over,
   };
 }
