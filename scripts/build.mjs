@@ -14,7 +14,7 @@ const common = {
   minify: production,
   logLevel: 'warning',
   define: { __CLAUDE_PEERS_VERSION__: JSON.stringify(pkg.version) },
-  external: ['vscode', 'better-sqlite3'],
+  external: ['vscode', 'better-sqlite3', 'better-sqlite3-napi'],
 };
 
 mkdirSync('dist', { recursive: true });

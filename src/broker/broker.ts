@@ -1,13 +1,13 @@
 // Starts and stops one broker: database, HTTP server on 127.0.0.1, liveness sweeps, discovery file.
 // Used by `claude-peers broker` and by the VS Code extension host alike (no vscode import here).
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { openDatabase } from './sqlite.ts';
-import { startCheckpointer, type CheckpointStats } from './checkpointer.ts';
+import { openBrokerDatabase } from './database-file.ts';
 import { Store } from './store.ts';
+import type { Database } from './sqlite.ts';
 import { EventHub } from './events.ts';
 import { createApp } from './http.ts';
-import { ensureHome, readToken, writeDiscovery, VERSION, type PeersConfig } from '../common/config.ts';
+import { ensureHome, ensureSecret, writeDiscovery, VERSION, type PeersConfig } from '../common/config.ts';
 import { isAlive } from '../common/process.ts';
 
 export interface BrokerOptions {
@@ -20,7 +20,8 @@ export interface BrokerOptions {
   log?: (line: string) => void;
   /** Process liveness, injectable for tests. */
   alive?: (pid: number) => boolean;
-  nativeBinding?: string;
+  /** Where dist/native/<target>/better_sqlite3.node lives (the bundle's folder by default). */
+  nativeDir?: string;
 }
 
 export interface RunningBroker {
@@ -28,8 +29,10 @@ export interface RunningBroker {
   url: string;
   token: string;
   store: Store;
+  /** The SQLite driver as a person reads it (name, version, where its native code came from). */
   driver: string;
-  checkpoints(): CheckpointStats;
+  /** Set when the database was found damaged at start: what happened and where the copy is. */
+  recovered: string | null;
   close(): Promise<void>;
 }
 
@@ -45,45 +48,54 @@ const envInt = (name: string, dflt: number) => {
   return Number.isFinite(n) && n > 0 ? n : dflt;
 };
 
-const CHECKPOINTS_WHERE = { starting: 'starting', worker: 'on a worker thread', inline: 'inline' } as const;
-
 export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
   const { config } = opts;
   const log = opts.log ?? (() => {});
   ensureHome(config);
-  const token = readToken(config, true)!;
-  const { db, fallbackReason } = openDatabase(config.dbPath, { nativeBinding: opts.nativeBinding });
-  if (fallbackReason) log(`SQLite: using node:sqlite because ${fallbackReason}`);
-  else log(`SQLite: using ${db.driver}`);
-  const ttlMs = opts.ttlMs ?? envInt('CLAUDE_PEERS_TTL_MS', 15_000);
+  const token = ensureSecret(config, config.tokenPath, log);
+
+  // The port first: it is the machine-wide mutex, so a broker that loses a race to start never
+  // touches the database (two first starts on a fresh home used to collide in its migrations).
+  const wanted = opts.port ?? config.port;
+  let serve: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => { res.writeHead(503).end(); };
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = createServer((req, res) => serve(req, res)).listen(wanted, config.host);
+    s.once('listening', () => resolve(s));
+    s.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'EADDRINUSE' ? new PortInUseError(wanted) : e));
+  });
+  const stopServer = () => new Promise<void>((r) => { server.close(() => r()); server.closeAllConnections(); });
+
+  let db: Database;
   let store: Store;
+  let recovered: string | null;
+  try {
+    const opened = openBrokerDatabase(config.dbPath, { nativeDir: opts.nativeDir }, log);
+    db = opened.db;
+    recovered = opened.recovered;
+    for (const why of opened.skipped) log(`SQLite: not using ${why}`);
+    log(`SQLite: ${db.label}`);
+  } catch (e) {
+    await stopServer();
+    throw e;
+  }
+  const ttlMs = opts.ttlMs ?? envInt('CLAUDE_PEERS_TTL_MS', 15_000);
   try {
     store = new Store(db, { ttlMs, conflictWindowMs: opts.conflictWindowMs ?? envInt('CLAUDE_PEERS_CONFLICT_WINDOW_MS', 3_600_000) });
   } catch (e) {
     db.close();
+    await stopServer();
     throw e;
   }
-  const checkpointer = startCheckpointer(db, { log });
   const hub = new EventHub();
   const startedAt = new Date().toISOString();
-  let boundPort = 0;
+  const boundPort = (server.address() as AddressInfo).port;
   const { handle, afterSweep, close: closeApp } = createApp({
     store, hub, token, startedAt, port: () => boundPort,
-    dbLabel: () => `${db.driver} ${config.dbPath}, WAL checkpoints ${CHECKPOINTS_WHERE[checkpointer.stats().mode]}`,
+    dbLabel: () => `${db.label}, ${config.dbPath}`,
   });
+  serve = handle;
 
-  const wanted = opts.port ?? config.port;
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = createServer(handle).listen(wanted, config.host);
-    s.once('listening', () => resolve(s));
-    s.once('error', (e: NodeJS.ErrnoException) => {
-      hub.close();
-      void checkpointer.close().finally(() => db.close());
-      reject(e.code === 'EADDRINUSE' ? new PortInUseError(wanted) : e);
-    });
-  });
   server.keepAliveTimeout = 60_000;
-  boundPort = (server.address() as AddressInfo).port;
   writeDiscovery(config, { port: boundPort, pid: process.pid, version: VERSION, startedAt });
 
   const alive = opts.alive ?? isAlive;
@@ -109,18 +121,16 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
     url: `http://${config.host}:${boundPort}`,
     token,
     store,
-    driver: db.driver,
-    checkpoints: () => checkpointer.stats(),
+    driver: db.label,
+    recovered,
     close() {
       closing ??= new Promise<void>((resolve) => {
         clearInterval(sweeper);
         closeApp();
         hub.close();
         server.close(() => {
-          void checkpointer.close().finally(() => {
-            db.close(); // the last connection: checkpoints the WAL and removes it
-            resolve();
-          });
+          db.close(); // the last connection: checkpoints the WAL and removes it
+          resolve();
         });
         server.closeAllConnections();
       });

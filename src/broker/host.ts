@@ -22,7 +22,7 @@ export interface HostState {
 export interface BrokerHostOptions {
   config: PeersConfig;
   log?: (line: string) => void;
-  nativeBinding?: string;
+  nativeDir?: string;
   /** How often a follower checks the leader. */
   checkMs?: number;
   /** Consecutive failed checks before a follower tries to take over. */
@@ -110,7 +110,7 @@ export class BrokerHost {
     try {
       const t0 = Date.now();
       this.broker = await startBroker({
-        config, port: config.port, log: (l) => this.log(`[broker] ${l}`), nativeBinding: this.o.nativeBinding,
+        config, port: config.port, log: (l) => this.log(`[broker] ${l}`), nativeDir: this.o.nativeDir,
         ttlMs: this.o.ttlMs, sweepMs: this.o.sweepMs, conflictWindowMs: this.o.conflictWindowMs,
       });
       this.client.token = this.broker.token;

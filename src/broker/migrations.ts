@@ -36,15 +36,19 @@ export const MIGRATIONS: string[] = [
 
 /** Applies the steps after the database's user_version, up to `upTo` (all by default). */
 export function migrate(db: Database, steps: string[], upTo = steps.length): number {
-  const from = db.userVersion();
-  if (from > steps.length) {
-    throw new Error(`The database was written by a newer claude-peers (schema ${from}, this one knows ${steps.length}): update claude-peers, or point CLAUDE_PEERS_HOME elsewhere.`);
-  }
-  for (let v = from; v < upTo; v++) {
-    db.transaction(() => {
-      db.exec(steps[v]);
-      db.exec(`PRAGMA user_version = ${v + 1}`);
+  for (;;) {
+    // The version is read inside the step's write transaction: a second process migrating the same
+    // file at the same moment waits for the lock, then sees the step done and skips it.
+    const done = db.transaction(() => {
+      const from = db.userVersion();
+      if (from > steps.length) {
+        throw new Error(`The database was written by a newer claude-peers (schema ${from}, this one knows ${steps.length}): update claude-peers, or point CLAUDE_PEERS_HOME elsewhere.`);
+      }
+      if (from >= upTo) return true;
+      db.exec(steps[from]);
+      db.exec(`PRAGMA user_version = ${from + 1}`);
+      return false;
     });
+    if (done) return db.userVersion();
   }
-  return db.userVersion();
 }

@@ -2,8 +2,9 @@
 // hook started by different programs agree without talking to each other first.
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { mkdirSync, readFileSync, writeFileSync, existsSync, chmodSync, renameSync } from 'node:fs';
+import { readFileSync, existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { createPrivateFileExclusive, ensurePrivateDir, replacePrivateFile, securePrivateFile } from './private-files.ts';
 
 declare const __CLAUDE_PEERS_VERSION__: string | undefined;
 export const VERSION: string = typeof __CLAUDE_PEERS_VERSION__ === 'string' ? __CLAUDE_PEERS_VERSION__ : '0.0.0-dev';
@@ -58,31 +59,46 @@ export function readDiscovery(path: string): Discovery | null {
 
 export function writeDiscovery(cfg: PeersConfig, d: Discovery): void {
   ensureHome(cfg);
-  const tmp = `${cfg.discoveryPath}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(d));
-  renameSync(tmp, cfg.discoveryPath);
+  securePrivateFile(cfg.discoveryPath);
+  replacePrivateFile(cfg.discoveryPath, JSON.stringify(d));
 }
 
+/** The home folder, private to this user (see private-files.ts for what is refused). */
 export function ensureHome(cfg: PeersConfig): void {
-  mkdirSync(cfg.home, { recursive: true, mode: 0o700 });
+  ensurePrivateDir(cfg.home);
 }
 
-/** Reads the shared secret, creating it (256 random bits, mode 0600) when `create` is set. */
-export function readToken(cfg: PeersConfig, create = false): string | null {
-  try {
-    const t = readFileSync(cfg.tokenPath, 'utf8').trim();
-    if (t.length >= 32) return t;
-  } catch {
-    /* absent: fall through */
-  }
-  if (!create) return null;
+/** A secret as claude-peers writes it: 256 random bits in hex. Anything else is not one. */
+const SECRET_FORMAT = /^[0-9a-f]{64}$/;
+
+/** Reads the shared secret; null when absent or not a valid secret (an empty or short file grants nothing). */
+export function readToken(cfg: PeersConfig): string | null {
+  return readSecret(cfg.tokenPath);
+}
+
+export function readSecret(path: string): string | null {
+  securePrivateFile(path);
+  let text: string;
+  try { text = readFileSync(path, 'utf8').trim(); } catch { return null; }
+  return SECRET_FORMAT.test(text) ? text : null;
+}
+
+/**
+ * The secret at `path`, created when absent (exclusively: two first starts agree on one) and
+ * replaced, with a log line, when the file holds something that is not a secret of ours.
+ */
+export function ensureSecret(cfg: PeersConfig, path: string, log: (line: string) => void = () => {}): string {
   ensureHome(cfg);
-  const token = randomBytes(32).toString('hex');
-  // Write to a private temp file and rename, so no reader ever sees a half-written token and
-  // two brokers racing on first start end up agreeing on whichever rename landed last.
-  const tmp = `${cfg.tokenPath}.${process.pid}.tmp`;
-  writeFileSync(tmp, token, { mode: 0o600 });
-  chmodSync(tmp, 0o600);
-  if (!existsSync(cfg.tokenPath)) renameSync(tmp, cfg.tokenPath);
-  return readFileSync(cfg.tokenPath, 'utf8').trim();
+  const found = readSecret(path);
+  if (found) return found;
+  const fresh = randomBytes(32).toString('hex');
+  if (existsSync(path)) {
+    log(`${path} did not hold a valid secret (empty, short or altered): replaced it with a new one. Sessions started before this reconnect by themselves.`);
+    replacePrivateFile(path, fresh);
+    return fresh;
+  }
+  createPrivateFileExclusive(path, fresh);
+  const now = readSecret(path);
+  if (!now) throw new Error(`Could not create the secret ${path}: it is still missing or invalid after writing it.`);
+  return now;
 }

@@ -6,11 +6,12 @@ import { join } from 'node:path';
 import { openDatabase } from '../../src/broker/sqlite.ts';
 import { GroupCommit } from '../../src/broker/group-commit.ts';
 import { tempHome } from '../support/processes.ts';
+import { DRIVERS } from '../support/drivers.ts';
 
 class Refused extends Error {}
 
-for (const driver of ['better-sqlite3', 'node:sqlite'] as const) {
-  test(`${driver}: one commit for a burst; a refused item is rolled back alone`, { skip: driver === 'node:sqlite' && Number(process.versions.node.split('.')[0]) < 22 ? 'node:sqlite needs Node >= 22.5' : false }, async () => {
+for (const { name: driver, skip } of DRIVERS) {
+  test(`${driver}: one commit for a burst; a refused item is rolled back alone`, { skip }, async () => {
     const { db } = openDatabase(join(tempHome(), 'g.db'), { driver });
     db.exec('CREATE TABLE t (v TEXT NOT NULL)');
     let transactions = 0;

@@ -1,15 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { createRequire } from 'node:module';
 import { openDatabase } from '../../src/broker/sqlite.ts';
 import { MIGRATIONS, migrate } from '../../src/broker/migrations.ts';
 import { Store, StoreError } from '../../src/broker/store.ts';
 import { pickName, cleanName } from '../../src/broker/names.ts';
 import { tempHome } from '../support/processes.ts';
+import { DRIVERS } from '../support/drivers.ts';
 
-function makeStore(now = () => Date.now(), driver?: 'better-sqlite3' | 'node:sqlite') {
-  const { db } = openDatabase(join(tempHome(), 'peers.db'), { driver });
+function makeStore(now = () => Date.now()) {
+  const { db } = openDatabase(join(tempHome(), 'peers.db'));
   return new Store(db, { ttlMs: 1000, conflictWindowMs: 60_000, now });
 }
 const reg = (s: Store, pid: number, cwd = '/w/a', extra = {}) => s.upsertPeer({ pid, cwd, gitRoot: '/w', ...extra });
@@ -158,13 +158,18 @@ test('migrations bring a schema-1 database forward in place, keeping its data', 
   assert.throws(() => new Store(db3, { ttlMs: 1, conflictWindowMs: 1 }), /newer claude-peers/);
 });
 
-test('node:sqlite fallback serves the same schema when available', { skip: !hasNodeSqlite() && 'node:sqlite needs Node >= 22.5' }, () => {
-  const s = makeStore(Date.now, 'node:sqlite');
-  const a = reg(s, 1), b = reg(s, 2);
-  s.send({ sender: a, to: b.id, body: 'via node:sqlite' });
-  assert.equal(s.inbox(b.id)[0].body, 'via node:sqlite');
-});
-
-function hasNodeSqlite(): boolean {
-  try { createRequire(__filename)('node:sqlite'); return true; } catch { return false; }
+for (const d of DRIVERS) {
+  test(`${d.name}: every driver serves the same schema on the same file`, { skip: d.skip }, () => {
+    const path = join(tempHome(), 'peers.db');
+    const s = new Store(openDatabase(path, { driver: d.name }).db, { ttlMs: 1000, conflictWindowMs: 60_000 });
+    const a = reg(s, 1), b = reg(s, 2);
+    s.send({ sender: a, to: b.id, body: `via ${d.name}` });
+    s.db.close();
+    // Any other driver this Node has reads what this one wrote.
+    for (const other of DRIVERS.filter((o) => !o.skip)) {
+      const again = new Store(openDatabase(path, { driver: other.name }).db, { ttlMs: 1000, conflictWindowMs: 60_000 });
+      assert.equal(again.inbox(b.id)[0].body, `via ${d.name}`, `${other.name} reads it`);
+      again.db.close();
+    }
+  });
 }
