@@ -83,7 +83,7 @@ export async function startBroker(env: Record<string, string> = {}): Promise<Bro
     return d.pid === proc.pid ? (d.port as number) : 0;
   }, 10_000, 'the broker to start');
   const token = readFileSync(join(home, 'token'), 'utf8').trim();
-  const client = new BrokerClient({ port, token, timeoutMs: 30_000 });
+  const client = new BrokerClient({ port, credential: token, proofKey: readFileSync(join(home, 'join-token'), 'utf8').trim(), timeoutMs: 30_000 });
   await waitFor(() => client.health(), 5000, 'broker health');
   return {
     proc, pid: proc.pid!, port, home, token, client,

@@ -20,6 +20,7 @@ const common = {
 mkdirSync('dist', { recursive: true });
 const entries = [
   { entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
+  { entryPoints: ['src/hooks/main.ts'], outfile: 'dist/hook.js' },
 ];
 const optional = [
   { entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js' },

@@ -5,7 +5,6 @@ import type { AddressInfo } from 'node:net';
 import { openBrokerDatabase } from './database-file.ts';
 import { Store } from './store.ts';
 import type { Database } from './sqlite.ts';
-import { EventHub } from './events.ts';
 import { createApp } from './http.ts';
 import { ensureHome, ensureSecret, writeDiscovery, VERSION, type PeersConfig } from '../common/config.ts';
 import { isAlive } from '../common/process.ts';
@@ -53,6 +52,7 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
   const log = opts.log ?? (() => {});
   ensureHome(config);
   const token = ensureSecret(config, config.tokenPath, log);
+  const joinToken = ensureSecret(config, config.joinTokenPath, log);
 
   // The port first: it is the machine-wide mutex, so a broker that loses a race to start never
   // touches the database (two first starts on a fresh home used to collide in its migrations).
@@ -86,11 +86,10 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
     await stopServer();
     throw e;
   }
-  const hub = new EventHub();
   const startedAt = new Date().toISOString();
   const boundPort = (server.address() as AddressInfo).port;
-  const { handle, afterSweep, close: closeApp } = createApp({
-    store, hub, token, startedAt, port: () => boundPort,
+  const { handle, service, close: closeApp } = createApp({
+    store, secrets: { token, joinToken }, startedAt, port: () => boundPort, home: config.home, log,
     dbLabel: () => `${db.label}, ${config.dbPath}`,
   });
   serve = handle;
@@ -101,12 +100,7 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
   const alive = opts.alive ?? isAlive;
   const sweep = () => {
     try {
-      const gone = store.sweep(alive, (id) => hub.connected(id));
-      for (const peer of gone) {
-        log(`peer ${peer.name} (${peer.id}, pid ${peer.pid}) is gone`);
-        hub.broadcast({ type: 'peer_gone', peer });
-      }
-      afterSweep();
+      for (const peer of service.sweep(alive)) log(`peer ${peer.name} (${peer.id}, pid ${peer.pid}) is gone`);
     } catch (e) {
       log(`sweep failed: ${(e as Error).message}`);
     }
@@ -127,7 +121,6 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
       closing ??= new Promise<void>((resolve) => {
         clearInterval(sweeper);
         closeApp();
-        hub.close();
         server.close(() => {
           db.close(); // the last connection: checkpoints the WAL and removes it
           resolve();

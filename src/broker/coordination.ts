@@ -1,7 +1,8 @@
 // Coordination beyond messages: named locks with a fair queue (git, npm-install, anything) and
 // file claims. Both expire by TTL and die with their holder's session, so nothing deadlocks.
 import type { Database } from './sqlite.ts';
-import { StoreError, pathKey } from './store.ts';
+import { pathKey } from './store.ts';
+import { ApiError } from './errors.ts';
 import type { Claim, Conflict, LockInfo } from '../protocol/wire.ts';
 
 /** How long a waiter stays queued without asking again. */
@@ -102,7 +103,7 @@ export class Coordination {
   // ---- claims ------------------------------------------------------------------------------
 
   claim(peerId: string, patterns: string[], reason: string | null, ttlMs: number): Claim[] {
-    if (!patterns.length) throw new StoreError(400, 'no_paths', 'Give at least one path or glob to claim.');
+    if (!patterns.length) throw new ApiError(400, 'no_paths', 'Give at least one path or glob to claim.');
     const expires = this.now() + ttlMs;
     this.db.transaction(() => {
       const ins = this.db.prepare(

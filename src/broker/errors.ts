@@ -2,19 +2,25 @@
 // HTTP status. Messages say what went wrong and what to do about it.
 import { ZodError } from 'zod';
 import { MAX_BODY_BYTES } from '../protocol/wire.ts';
-import { StoreError } from './store.ts';
 
-export class HttpError extends Error {
+/**
+ * The one error a client can be shown: an HTTP status, a stable code and a message that says
+ * what went wrong and what to do. The store, the service and the HTTP layer all throw it.
+ */
+export class ApiError extends Error {
   constructor(readonly status: number, readonly code: string, message: string) { super(message); }
 }
 
-export const tooMany = (wait: number, what: string, perMin: number) =>
-  new HttpError(429, 'rate_limited', `Too many ${what}: the limit is ${perMin} per minute per peer. Wait ${wait} s and retry; batch your updates into fewer, longer messages.`);
+export const forbidden = (message: string) => new ApiError(403, 'forbidden', message);
+export const notFound = (code: string, message: string) => new ApiError(404, code, message);
 
-export const badJson = () => new HttpError(400, 'bad_json', 'The body is not valid JSON.');
+export const tooMany = (wait: number, what: string, perMin: number) =>
+  new ApiError(429, 'rate_limited', `Too many ${what}: the limit is ${perMin} per minute per peer. Wait ${wait} s and retry; batch your updates into fewer, longer messages.`);
+
+export const badJson = () => new ApiError(400, 'bad_json', 'The body is not valid JSON.');
 
 export function mapError(err: unknown): { status: number; code: string; message: string } {
-  if (err instanceof HttpError || err instanceof StoreError) return { status: err.status, code: err.code, message: err.message };
+  if (err instanceof ApiError) return { status: err.status, code: err.code, message: err.message };
   if (err instanceof ZodError) {
     const detail = err.issues.slice(0, 5).map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
     return { status: 400, code: 'invalid_request', message: `Invalid request: ${detail}.` };

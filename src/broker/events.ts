@@ -2,16 +2,27 @@
 // observer that sees everything (the VS Code panel, `claude-peers inbox`, tests).
 //
 // Frames are queued per subscriber and leave together at the end of the current callback (a
-// microtask): the many sends of one group commit then cost each stream one write, not one per
-// message (a socket write, with the wake-up of its reader, is the dearest thing the broker does
-// per message), and the pushes still leave before the senders' answers.
-import type { Response } from 'express';
+// microtask): the many sends of one group commit then cost each stream one write. A reader that
+// stops reading (a paused `claude-peers inbox --follow`, a hung process) is dropped once the
+// kernel and Node hold MAX_BUFFERED bytes for it: everything it missed is in the store, and it
+// reads it again when it reconnects. Memory per stream is bounded; nothing is lost.
 import type { ServerResponse } from 'node:http';
 import type { BrokerEvent, Message } from '../protocol/wire.ts';
 
-interface Subscriber { peerId: string | null; res: ServerResponse; queued: string }
+export interface Subscriber {
+  readonly peerId: string | null;
+  readonly res: ServerResponse;
+  queued: string;
+  /**
+   * While set, the stream is being filled from the store (messages after this id are read there,
+   * in order), so live messages for it are not written twice or out of order.
+   */
+  replayingAfter: number | null;
+}
 
 const KEEPALIVE_MS = 15_000;
+/** What a stream may have waiting in buffers before its reader counts as stalled. */
+export const MAX_BUFFERED = 4 * 1024 * 1024;
 
 export class EventHub {
   private readonly subs = new Set<Subscriber>();
@@ -19,15 +30,15 @@ export class EventHub {
   private readonly waiting = new Set<Subscriber>();
   private flushing = false;
 
-  constructor() {
+  constructor(private readonly log: (line: string) => void = () => {}, private readonly seal: (peerId: string, id: number) => string = () => '') {
     // A comment line keeps proxies and idle-timeouts from closing quiet streams.
     this.timer = setInterval(() => { for (const s of this.subs) this.queue(s, ': keepalive\n\n'); }, KEEPALIVE_MS);
     this.timer.unref();
   }
 
-  /** Opens an event stream on `res`; the returned function writes to it alone (for replays). */
-  subscribe(res: Response, peerId: string | null): (e: BrokerEvent) => void {
-    res.status(200).set({
+  /** Opens an event stream on `res`. */
+  subscribe(res: ServerResponse, peerId: string | null): Subscriber {
+    res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-store',
       Connection: 'keep-alive',
@@ -35,10 +46,20 @@ export class EventHub {
     });
     res.flushHeaders();
     res.socket?.setNoDelay(true);
-    const sub: Subscriber = { peerId, res, queued: '' };
+    const sub: Subscriber = { peerId, res, queued: '', replayingAfter: null };
     this.subs.add(sub);
     res.on('close', () => { this.subs.delete(sub); this.waiting.delete(sub); });
-    return (e) => this.queue(sub, frame(e));
+    return sub;
+  }
+
+  /** One event to one subscriber (replays, hello). */
+  send(sub: Subscriber, e: BrokerEvent): void {
+    this.queue(sub, frame(e));
+  }
+
+  /** A message on its recipient's own stream, with the seal that proves later it was pushed by us. */
+  sendMessage(sub: Subscriber, m: Message, replay = false): void {
+    this.queue(sub, frame({ type: 'message', message: m, seal: this.seal(m.toId, m.id), ...(replay ? { replay } : {}) }));
   }
 
   /** True while the peer's MCP server holds a stream open: it counts as a heartbeat. */
@@ -50,8 +71,11 @@ export class EventHub {
   /** Each delivery goes to its recipient's streams; observers get every one. */
   messages(msgs: Message[]): void {
     for (const m of msgs) {
-      let f: string | null = null;
-      for (const s of this.subs) if (s.peerId === null || s.peerId === m.toId) this.queue(s, (f ??= frame({ type: 'message', message: m })));
+      let plain: string | null = null;
+      for (const s of this.subs) {
+        if (s.peerId === null) this.queue(s, (plain ??= frame({ type: 'message', message: m })));
+        else if (s.peerId === m.toId && !(s.replayingAfter !== null && m.id > s.replayingAfter)) this.sendMessage(s, m);
+      }
     }
   }
 
@@ -65,11 +89,31 @@ export class EventHub {
     for (const s of this.subs) if (s.peerId === null || s.peerId === alsoPeer) this.queue(s, (f ??= frame(e)));
   }
 
+  /** Writes what is queued now (a replay wants to know whether the socket keeps up). */
+  flush(): void {
+    this.flushing = false;
+    for (const s of this.waiting) {
+      if (!s.res.writableEnded && !s.res.destroyed) {
+        s.res.write(s.queued);
+        if (s.res.writableLength > MAX_BUFFERED) this.drop(s);
+      }
+      s.queued = '';
+    }
+    this.waiting.clear();
+  }
+
   close(): void {
     clearInterval(this.timer);
     this.flush();
     for (const s of this.subs) s.res.end();
     this.subs.clear();
+  }
+
+  private drop(s: Subscriber): void {
+    this.log(`dropped the event stream of ${s.peerId ? `peer ${s.peerId}` : 'an observer'}: it stopped reading (${(s.res.writableLength / 2 ** 20).toFixed(1)} MiB waiting); ` +
+      'it reads what it missed from the store when it reconnects');
+    this.subs.delete(s);
+    s.res.destroy();
   }
 
   private queue(s: Subscriber, text: string): void {
@@ -79,15 +123,6 @@ export class EventHub {
       this.flushing = true;
       queueMicrotask(() => this.flush());
     }
-  }
-
-  private flush(): void {
-    this.flushing = false;
-    for (const s of this.waiting) {
-      if (!s.res.writableEnded && !s.res.destroyed) s.res.write(s.queued);
-      s.queued = '';
-    }
-    this.waiting.clear();
   }
 }
 

@@ -4,8 +4,8 @@
 // race to bind the port, the kernel picks exactly one winner, and the rest follow it. All of them
 // use the same SQLite file, so peers and undelivered messages survive the change of host.
 import { startBroker, PortInUseError, type RunningBroker } from './broker.ts';
-import { BrokerClient, BrokerError } from '../client/broker-client.ts';
-import { readDiscovery, readToken, type PeersConfig } from '../common/config.ts';
+import { BrokerClient } from '../client/broker-client.ts';
+import { readDiscovery, type PeersConfig } from '../common/config.ts';
 import { isAlive } from '../common/process.ts';
 
 export type HostRole = 'starting' | 'leader' | 'follower' | 'blocked' | 'stopped';
@@ -46,7 +46,7 @@ export class BrokerHost {
 
   constructor(private readonly o: BrokerHostOptions) {
     this.log = o.log ?? (() => {});
-    this.client = new BrokerClient({ port: o.config.port, token: readToken(o.config), timeoutMs: 5000 });
+    this.client = BrokerClient.forUser(o.config, 5000);
     this.state = { role: 'starting', port: o.config.port, problem: null, driver: null };
   }
 
@@ -104,16 +104,14 @@ export class BrokerHost {
     const { config } = this.o;
     const found = await this.probe(400);
     if (found === 'ours') return this.follow();
-    if (found === 'other-home') {
-      return this.block(`The broker on port ${config.port} does not accept the token in ${config.tokenPath}: it was started with another CLAUDE_PEERS_HOME. Use the same home everywhere, or set "claudePeers.port" to another port.`);
-    }
+    if (found === 'foreign') return this.block(this.foreignProblem());
     try {
       const t0 = Date.now();
       this.broker = await startBroker({
         config, port: config.port, log: (l) => this.log(`[broker] ${l}`), nativeDir: this.o.nativeDir,
         ttlMs: this.o.ttlMs, sweepMs: this.o.sweepMs, conflictWindowMs: this.o.conflictWindowMs,
       });
-      this.client.token = this.broker.token;
+      this.client.refreshSecrets(config, true);
       this.failures = 0;
       this.log(`This window now serves the broker on 127.0.0.1:${config.port} (${this.broker.driver}, ready in ${Date.now() - t0} ms).`);
       this.set({ role: 'leader', problem: null, driver: this.broker.driver });
@@ -123,7 +121,9 @@ export class BrokerHost {
         return;
       }
       // Someone else bound it first: usually another window that won the same race.
-      if (await this.answersAsBroker(1000)) return this.follow();
+      const now = await this.probe(1000);
+      if (now === 'ours') return this.follow();
+      if (now === 'foreign') return this.block(this.foreignProblem());
       const d = readDiscovery(config.discoveryPath);
       if (d && d.port === config.port && isAlive(d.pid)) {
         // Our broker, alive but not answering (busy or paused in a debugger): keep following.
@@ -153,15 +153,16 @@ export class BrokerHost {
     return (await this.probe(timeoutMs)) === 'ours';
   }
 
-  private async probe(timeoutMs: number): Promise<'ours' | 'other-home' | 'none'> {
-    if (!(await this.client.health(timeoutMs))) return 'none';
-    this.client.refreshToken(this.o.config);
-    try {
-      await this.client.request('GET', '/locks', undefined, timeoutMs);
-      return 'ours';
-    } catch (e) {
-      return e instanceof BrokerError && e.status === 401 ? 'other-home' : 'none';
-    }
+  /** Who listens on the port, by the broker's proof: nothing else is ever sent to an unproven listener. */
+  private async probe(timeoutMs: number): Promise<'ours' | 'foreign' | 'none'> {
+    this.client.refreshSecrets(this.o.config, true);
+    return this.client.probe(timeoutMs);
+  }
+
+  private foreignProblem(): string {
+    return `Port ${this.o.config.port} on 127.0.0.1 is held by a program that could not prove it is your Claude Peers broker ` +
+      '(another program, another user\'s broker, or a broker of another CLAUDE_PEERS_HOME); nothing was sent to it. ' +
+      'Set "claudePeers.port" to a free port (and CLAUDE_PEERS_PORT for sessions outside VS Code), or stop that program.';
   }
 
   private set(p: Partial<HostState>): void {

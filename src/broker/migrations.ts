@@ -32,6 +32,9 @@ export const MIGRATIONS: string[] = [
    CREATE TABLE claims (
      peer_id TEXT NOT NULL REFERENCES peers (id) ON DELETE CASCADE, pattern TEXT NOT NULL,
      reason TEXT, expires_at INTEGER NOT NULL, PRIMARY KEY (peer_id, pattern));`,
+  // 3: each peer's session credential (its SHA-256), so a request acts as one peer only.
+  `ALTER TABLE peers ADD COLUMN key_hash TEXT;
+   CREATE UNIQUE INDEX peers_key ON peers (key_hash);`,
 ];
 
 /** Applies the steps after the database's user_version, up to `upTo` (all by default). */

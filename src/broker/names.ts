@@ -16,11 +16,25 @@ const ANIMALS = [
   'yak', 'zebra',
 ];
 
-/** Normalises a user-supplied name (claude -n) into the same shape as generated names. */
+/**
+ * Names nobody may take: whom a model might take a message for (the user, the system, Claude
+ * Code, us) and the words `to` means something else by (broadcast scopes).
+ */
+export const RESERVED_NAMES = new Set([
+  'human', 'user', 'you', 'me', 'system', 'assistant', 'claude', 'claude-code', 'claude-peers', 'anthropic',
+  'admin', 'root', 'operator', 'owner', 'broker', 'everyone', 'all', 'machine', 'directory', 'repo', 'network', 'peers',
+]);
+
+/**
+ * Normalises a user-supplied name (claude -n) into the shape of generated names: letters folded
+ * to ASCII (so look-alikes from other scripts cannot pose as a peer), digits and single dashes;
+ * control, direction and zero-width characters are dropped. Null when nothing usable is left.
+ */
 export function cleanName(raw: string | null | undefined): string | null {
   if (!raw) return null;
-  const s = raw.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40);
-  return s.length >= 2 && s !== 'human' ? s : null;
+  const ascii = raw.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').replace(/\p{Cf}/gu, '').replace(/\p{Cc}/gu, ' ');
+  const s = ascii.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40).replace(/-+$/, '');
+  return s.length >= 2 && !RESERVED_NAMES.has(s) ? s : null;
 }
 
 /** A name not in `taken`; falls back to a numbered suffix when the space is exhausted. */

@@ -1,24 +1,22 @@
-// The registry: peers, messages and their deliveries, file activity. Synchronous SQLite calls,
-// every write in one transaction, statements prepared once (the driver adapter caches them).
+// The registry: peers, messages and their deliveries, file activity. It only stores: who may do
+// what, and what an event means, are decided by the service (service.ts). Synchronous SQLite
+// calls, every write in one transaction, statements prepared once (the driver adapter caches them).
 import { randomBytes } from 'node:crypto';
 import type { Database } from './sqlite.ts';
 import { pickName } from './names.ts';
+import { ApiError } from './errors.ts';
 import { MIGRATIONS, migrate } from './migrations.ts';
 import {
-  HUMAN_ID, type Conflict, type DeliveryState, type FileTouch, type HookRequest, type Message,
+  HUMAN_ID, type Conflict, type DeliveryState, type FileTouch, type Message,
   type Peer, type PeerStatus, type RegisterRequest, type Scope,
 } from '../protocol/wire.ts';
 
-/** An error the HTTP layer turns into a 4xx with this code and message. */
-export class StoreError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) { super(message); }
-}
 
 interface PeerRow {
   id: string; name: string; pid: number; pid_start: string | null; session_id: string | null;
   cwd: string; git_root: string | null; branch: string | null; tty: string | null;
   terminal_id: string | null; summary: string | null; task: string | null; status: string;
-  channels: number; registered_at: number; last_seen: number; gone: number;
+  channels: number; registered_at: number; last_seen: number; gone: number; key_hash: string | null;
 }
 interface MessageRow {
   id: number; from_id: string; from_name: string; from_kind: string; from_cwd: string | null;
@@ -35,7 +33,18 @@ export const pathKey = (p: string) => (caseInsensitiveFs ? p.toLowerCase() : p);
 /** What a send needs of its sender (a whole Peer will do). */
 export type Sender = Pick<Peer, 'id' | 'name' | 'cwd' | 'gitRoot' | 'lastSeen'>;
 
-export interface SendArgs { sender: Sender | null; fromName?: string | null; to: string; body: string; replyTo?: number | null }
+/** A message to store: its sender (null: the human, labelled `humanName`), resolved recipients and text. */
+export interface NewMessage {
+  sender: Sender | null;
+  humanName?: string;
+  recipients: { id: string; name: string }[];
+  broadcast: Scope | null;
+  body: string;
+  replyTo: number | null;
+}
+
+/** What registration stores of a session; `keyHash` binds its credential to the peer. */
+export type PeerRecord = Omit<RegisterRequest, 'sessionKey'> & { keyHash: string; status?: PeerStatus };
 
 export interface StoreOptions {
   /** How long a peer may go without a heartbeat before it counts as gone. */
@@ -56,23 +65,33 @@ export class Store {
   // ---- peers -------------------------------------------------------------------------------
 
   /**
-   * Creates or refreshes the peer of a Claude Code process. The claude pid (with its start time
-   * where the OS gives it) is the key: the MCP server and every hook of one session share it, and
-   * it survives /clear, MCP restarts and broker restarts, so the peer keeps its id, name and inbox.
+   * Creates or refreshes the peer of a session. The session's key is the key: the MCP server and
+   * every hook of one session share it, across /clear, MCP restarts and broker restarts, so the
+   * peer keeps its id, name and inbox. A live peer of the same claude process (pid and start time)
+   * under another key is not taken over: that would let one session speak as another.
    */
-  upsertPeer(r: RegisterRequest & { status?: PeerStatus }): Peer {
+  upsertPeer(r: PeerRecord): Peer {
     return this.db.transaction(() => {
       const now = this.now();
-      const row = this.findRowByPid(r.pid, r.pidStart ?? null);
+      const byKey = this.db.prepare('SELECT * FROM peers WHERE key_hash = ?').get<PeerRow>(r.keyHash);
+      if (byKey && !byKey.gone && byKey.pid !== r.pid) {
+        throw new ApiError(409, 'session_taken', `This session credential belongs to claude process ${byKey.pid}; it cannot register process ${r.pid}.`);
+      }
+      const byPid = byKey ? undefined : this.findRowByPid(r.pid, r.pidStart ?? null);
+      if (byPid && !byPid.gone && byPid.key_hash && byPid.key_hash !== r.keyHash) {
+        throw new ApiError(409, 'session_taken', `The claude process ${r.pid} is already on the network under another session credential; a second one is refused. ` +
+          'Restart that claude session if its credential was lost.');
+      }
+      const row = byKey ?? byPid;
       if (row) {
         this.db.prepare(
-          `UPDATE peers SET pid_start = COALESCE(?, pid_start), session_id = COALESCE(?, session_id), cwd = ?,
+          `UPDATE peers SET pid = ?, pid_start = COALESCE(?, pid_start), session_id = COALESCE(?, session_id), cwd = ?,
              git_root = ?, branch = ?, tty = COALESCE(?, tty), terminal_id = COALESCE(?, terminal_id),
-             channels = COALESCE(?, channels), status = ?, last_seen = ?, gone = 0 WHERE id = ?`,
+             channels = COALESCE(?, channels), status = ?, last_seen = ?, gone = 0, key_hash = ? WHERE id = ?`,
         ).run(
-          r.pidStart ?? null, r.sessionId ?? null, r.cwd, r.gitRoot ?? null, r.branch ?? null, r.tty ?? null,
+          r.pid, r.pidStart ?? null, r.sessionId ?? null, r.cwd, r.gitRoot ?? null, r.branch ?? null, r.tty ?? null,
           r.terminalId ?? null, r.channels === undefined ? null : Number(r.channels),
-          r.status ?? (row.gone ? 'idle' : row.status), now, row.id,
+          r.status ?? (row.gone ? 'idle' : row.status), now, r.keyHash, row.id,
         );
         // A peer coming back may collide with a name handed out while it was gone.
         if (row.gone && this.liveNames(row.id).has(row.name)) {
@@ -84,19 +103,44 @@ export class Store {
       const name = pickName(this.liveNames(null), r.preferredName);
       this.db.prepare(
         `INSERT INTO peers (id, name, pid, pid_start, session_id, cwd, git_root, branch, tty, terminal_id,
-           summary, task, status, channels, registered_at, last_seen, gone)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?, ?, ?, 0)`,
+           summary, task, status, channels, registered_at, last_seen, gone, key_hash)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?, ?, ?, 0, ?)`,
       ).run(
         id, name, r.pid, r.pidStart ?? null, r.sessionId ?? null, r.cwd, r.gitRoot ?? null, r.branch ?? null,
-        r.tty ?? null, r.terminalId ?? null, r.status ?? 'idle', Number(r.channels ?? false), now, now,
+        r.tty ?? null, r.terminalId ?? null, r.status ?? 'idle', Number(r.channels ?? false), now, now, r.keyHash,
       );
       return this.peer(id)!;
     });
   }
 
+  /** The peer a session key's hash is bound to (any state), or null. */
+  peerIdByKeyHash(keyHash: string): string | null {
+    return this.db.prepare('SELECT id FROM peers WHERE key_hash = ?').get<{ id: string }>(keyHash)?.id ?? null;
+  }
+
+  /** Refreshes what hooks learn about a session: its folder, branch and status. */
+  updateSession(id: string, u: { cwd?: string; gitRoot?: string | null; branch?: string | null; sessionId?: string | null; status?: PeerStatus }): Peer {
+    const row = this.mustPeer(id);
+    this.db.prepare(
+      `UPDATE peers SET cwd = ?, git_root = ?, branch = ?, session_id = COALESCE(?, session_id), status = ?, last_seen = ?, gone = 0 WHERE id = ?`,
+    ).run(
+      u.cwd ?? row.cwd, u.cwd === undefined ? row.git_root : u.gitRoot ?? null, u.cwd === undefined ? row.branch : u.branch ?? null,
+      u.sessionId ?? null, u.status ?? (row.gone ? 'idle' : row.status), this.now(), id,
+    );
+    return this.peer(id)!;
+  }
+
+  setTask(id: string, task: string): void {
+    this.db.prepare('UPDATE peers SET task = ? WHERE id = ?').run(task, id);
+  }
+
+  markGone(id: string): void {
+    this.db.prepare("UPDATE peers SET gone = 1, status = 'gone' WHERE id = ?").run(id);
+  }
+
   heartbeat(id: string): Peer {
     const res = this.db.prepare('UPDATE peers SET last_seen = ?, gone = 0 WHERE id = ?').run(this.now(), id);
-    if (!res.changes) throw new StoreError(404, 'unknown_peer', `No peer with id ${id}: register again (POST /v1/peers).`);
+    if (!res.changes) throw new ApiError(404, 'unknown_peer', `No peer with id ${id}: register again (POST /v1/peers).`);
     return this.peer(id)!;
   }
 
@@ -160,7 +204,7 @@ export class Store {
 
   private mustPeer(id: string): PeerRow {
     const row = this.db.prepare('SELECT * FROM peers WHERE id = ?').get<PeerRow>(id);
-    if (!row) throw new StoreError(404, 'unknown_peer', `No peer with id ${id}: register again (POST /v1/peers).`);
+    if (!row) throw new ApiError(404, 'unknown_peer', `No peer with id ${id}: register again (POST /v1/peers).`);
     return row;
   }
 
@@ -188,64 +232,28 @@ export class Store {
 
   // ---- messages ----------------------------------------------------------------------------
 
-  /**
-   * Resolves `to` (peer id, peer name, "human", or a broadcast scope relative to the sender; a
-   * human may also use "under:<dir>" for every peer working below a folder).
-   */
-  resolveRecipients(to: string, sender: Sender | null): { peers: { id: string; name: string }[]; broadcast: Scope | null } {
-    const t = to.trim();
-    if (t.toLowerCase() === HUMAN_ID) return { peers: [{ id: HUMAN_ID, name: HUMAN_ID }], broadcast: null };
-    const scope = t === 'machine' || t === 'directory' || t === 'repo' ? (t as Scope) : null;
-    if (scope || t.startsWith('under:')) {
-      const live = this.listPeers().filter((p) => p.id !== sender?.id);
-      let targets: Peer[];
-      if (scope === 'machine') targets = live;
-      else if (scope) {
-        if (!sender) throw new StoreError(400, 'bad_scope', `Scope "${scope}" is relative to the sender; a human sender must use "machine" or "under:<folder>".`);
-        targets = scope === 'directory'
-          ? live.filter((p) => p.cwd === sender.cwd)
-          : live.filter((p) => (p.gitRoot ?? p.cwd) === (sender.gitRoot ?? sender.cwd));
-      } else {
-        const dir = t.slice('under:'.length).replace(/[\\/]+$/, '');
-        targets = live.filter((p) => p.cwd === dir || p.cwd.startsWith(dir + '/') || p.cwd.startsWith(dir + '\\'));
-      }
-      return { peers: targets.map((p) => ({ id: p.id, name: p.name })), broadcast: scope ?? 'directory' };
-    }
-    const byId = this.db.prepare('SELECT id, name FROM peers WHERE id = ?').get<{ id: string; name: string }>(t);
-    if (byId) return { peers: [byId], broadcast: null };
-    // Names are unique among live peers; a gone peer's name still reaches it if nobody took it.
-    const byName = this.db.prepare('SELECT id, name FROM peers WHERE name = ? ORDER BY gone ASC, last_seen DESC LIMIT 1')
-      .get<{ id: string; name: string }>(t.toLowerCase());
-    if (byName) return { peers: [byName], broadcast: null };
-    const names = this.listPeers().map((p) => p.name).join(', ') || 'none';
-    throw new StoreError(404, 'unknown_recipient', `No peer called "${t}". Live peers: ${names}. Use list_peers to see them, or "machine" / "directory" / "repo" to broadcast.`);
+  /** A peer's id and name by id, or by name (names are unique among live peers; a gone peer's name still reaches it if free). */
+  peerRef(idOrName: string): { id: string; name: string } | null {
+    return this.db.prepare('SELECT id, name FROM peers WHERE id = ?').get<{ id: string; name: string }>(idOrName)
+      ?? this.db.prepare('SELECT id, name FROM peers WHERE name = ? ORDER BY gone ASC, last_seen DESC LIMIT 1').get<{ id: string; name: string }>(idOrName.toLowerCase())
+      ?? null;
   }
 
-  /** Stores one message and one delivery per recipient, atomically; returns them as delivered rows. */
-  send(args: SendArgs): Message[] {
-    return this.db.transaction(() => this.sendWithin(args));
+  messageExists(id: number): boolean {
+    return !!this.db.prepare('SELECT 1 FROM messages WHERE id = ?').get(id);
   }
 
   /**
-   * send() for a caller that already holds the transaction (the broker's group commit). Every
-   * refusal is thrown before the first write, so a refused send leaves nothing behind and needs no
-   * savepoint of its own; any other failure fails the caller's whole transaction.
+   * Stores one message and one delivery per recipient; returns them as delivered rows, built
+   * rather than read back (one per recipient, ordered by recipient id). The caller holds the
+   * transaction (the broker's group commit) and has checked everything: this only writes.
    */
-  sendWithin(args: SendArgs): Message[] {
-    const { sender } = args;
-    const { peers, broadcast } = this.resolveRecipients(args.to, sender);
-    if (!peers.length) {
-      throw new StoreError(404, 'no_recipients', `Nobody else is in scope "${args.to}" right now, so nothing was sent. list_peers shows who is around.`);
-    }
-    const replyTo = args.replyTo ?? null;
-    if (replyTo !== null && !this.db.prepare('SELECT 1 FROM messages WHERE id = ?').get(replyTo)) {
-      throw new StoreError(404, 'unknown_message', `reply_to ${replyTo} names no message; check the id in check_messages.`);
-    }
-    // ---- no refusal below this line: writes only ----
+  insertMessage(m: NewMessage): Message[] {
+    const { sender } = m;
     const now = this.now();
     const from = {
       fromId: sender?.id ?? HUMAN_ID,
-      fromName: sender?.name ?? (args.fromName?.trim() || HUMAN_ID),
+      fromName: sender?.name ?? m.humanName ?? HUMAN_ID,
       fromKind: (sender ? 'peer' : 'human') as Message['fromKind'],
       fromCwd: sender?.cwd ?? null,
       fromRepo: sender?.gitRoot ?? null,
@@ -253,26 +261,32 @@ export class Store {
     const res = this.db.prepare(
       `INSERT INTO messages (from_id, from_name, from_kind, from_cwd, from_repo, body, reply_to, broadcast, sent_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(from.fromId, from.fromName, from.fromKind, from.fromCwd, from.fromRepo, args.body, replyTo, broadcast, now);
+    ).run(from.fromId, from.fromName, from.fromKind, from.fromCwd, from.fromRepo, m.body, m.replyTo, m.broadcast, now);
     const id = Number(res.lastInsertRowid);
     const ins = this.db.prepare("INSERT INTO deliveries (message_id, to_id, to_name, state, updated_at) VALUES (?, ?, ?, 'queued', ?)");
-    for (const p of peers) ins.run(id, p.id, p.name, now);
+    for (const p of m.recipients) ins.run(id, p.id, p.name, now);
     // Sending is a sign of life; once a second is plenty (a page write per send is not free).
     if (sender && !(now - Date.parse(sender.lastSeen) < 1000)) this.db.prepare('UPDATE peers SET last_seen = ? WHERE id = ?').run(now, sender.id);
-    // The rows just written, built rather than read back: one per recipient, ordered by recipient id.
     const sentAt = iso(now);
-    return [...peers].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map((p) => ({
-      id, ...from, toId: p.id, toName: p.name, body: args.body, replyTo, broadcast, sentAt, state: 'queued' as const,
+    return [...m.recipients].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map((p) => ({
+      id, ...from, toId: p.id, toName: p.name, body: m.body, replyTo: m.replyTo, broadcast: m.broadcast, sentAt, state: 'queued' as const,
     }));
   }
 
-  /** Messages addressed to a recipient in the given states, oldest first. */
-  inbox(toId: string, states: DeliveryState[] = ['queued', 'delivered'], limit = 500): Message[] {
+  /** Messages addressed to a recipient in the given states, oldest first, after `afterId`. */
+  inbox(toId: string, states: DeliveryState[] = ['queued', 'delivered'], limit = 500, afterId = 0): Message[] {
     const rows = this.db.prepare(
       `SELECT m.*, d.to_id, d.to_name, d.state FROM deliveries d JOIN messages m ON m.id = d.message_id
-       WHERE d.to_id = ? AND d.state IN (${states.map(() => '?').join(',')}) ORDER BY m.id LIMIT ?`,
-    ).all<MessageRow>(toId, ...states, limit);
+       WHERE d.to_id = ? AND d.state IN (${states.map(() => '?').join(',')}) AND d.message_id > ? ORDER BY m.id LIMIT ?`,
+    ).all<MessageRow>(toId, ...states, afterId, limit);
     return rows.map(toMessage);
+  }
+
+  /** How many messages wait for a recipient in these states. */
+  inboxCount(toId: string, states: DeliveryState[] = ['queued', 'delivered']): number {
+    return this.db.prepare(
+      `SELECT count(*) AS n FROM deliveries WHERE to_id = ? AND state IN (${states.map(() => '?').join(',')})`,
+    ).get<{ n: number }>(toId, ...states)!.n;
   }
 
   /** Recent messages of every recipient (for the panel), newest last. */
@@ -301,26 +315,6 @@ export class Store {
   }
 
   // ---- hooks and files ---------------------------------------------------------------------
-
-  /** Applies what one Claude Code hook event tells about its session; `read`: deliveries it marked read. */
-  applyHook(h: HookRequest): { peer: Peer; read: number[] } {
-    return this.db.transaction(() => {
-      const status: PeerStatus | undefined =
-        h.event === 'Stop' ? 'idle' : h.event === 'UserPromptSubmit' || h.event === 'PreToolUse' || h.event === 'PostToolUse' ? 'working' : undefined;
-      const peer = this.upsertPeer({
-        pid: h.pid, pidStart: h.pidStart, sessionId: h.sessionId, cwd: h.cwd, gitRoot: h.gitRoot,
-        branch: h.branch, terminalId: h.terminalId, status,
-      });
-      if (h.event === 'UserPromptSubmit' && h.prompt && !isChannelPrompt(h.prompt)) {
-        const task = h.prompt.split('\n').map((l) => l.trim()).find(Boolean)?.slice(0, 200) ?? null;
-        if (task) this.db.prepare('UPDATE peers SET task = ? WHERE id = ?').run(task, peer.id);
-      }
-      if (h.event === 'SessionEnd') this.db.prepare("UPDATE peers SET gone = 1, status = 'gone' WHERE id = ?").run(peer.id);
-      if (h.event === 'PostToolUse' && h.filePath) this.touchFile(peer.id, h.filePath, h.toolName ?? 'Edit');
-      const read = h.seenIds?.length ? this.setState(peer.id, h.seenIds, 'read') : [];
-      return { peer: this.peer(peer.id)!, read };
-    });
-  }
 
   touchFile(peerId: string, path: string, tool: string): void {
     this.db.prepare(
@@ -366,11 +360,6 @@ export class Store {
     if (!rows.length) return [];
     return [{ path, peers: rows.map((r) => ({ id: r.id, name: r.name, at: iso(r.at), how: 'edit' as const })) }];
   }
-}
-
-/** True for a turn that a channel push started rather than the user's typing. */
-function isChannelPrompt(prompt: string): boolean {
-  return /^\s*<channel\s+source="claude-peers"/.test(prompt);
 }
 
 function toMessage(r: MessageRow): Message {

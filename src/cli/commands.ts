@@ -1,9 +1,9 @@
 // The human-facing subcommands of `claude-peers`.
-import { loadConfig, readToken, VERSION, type PeersConfig } from '../common/config.ts';
+import { loadConfig, VERSION, type PeersConfig } from '../common/config.ts';
 import { BrokerClient, BrokerError } from '../client/broker-client.ts';
 import { startBroker, PortInUseError } from '../broker/broker.ts';
 import { hooksFor, mcpAddLine } from '../common/launch-config.ts';
-import type { Health, InboxResponse, Message, PeersResponse, SendResponse } from '../protocol/wire.ts';
+import type { BrokerStatus, InboxResponse, Message, Peer, SendResponse } from '../protocol/wire.ts';
 import { HUMAN_ID } from '../protocol/wire.ts';
 
 type Flags = Record<string, string | true>;
@@ -44,48 +44,56 @@ async function runBroker(cfg: PeersConfig, flags: Flags): Promise<number> {
     return -1;
   } catch (e) {
     if (e instanceof PortInUseError) {
-      const h = await new BrokerClient({ port, token: null }).health();
-      if (h) {
-        console.error(`claude-peers: a broker (version ${h.version}, pid ${h.pid}) is already running on 127.0.0.1:${port}; nothing to do.`);
+      const client = BrokerClient.forUser({ ...cfg, port });
+      const found = await client.probe();
+      if (found === 'ours') {
+        const st = await client.get<BrokerStatus>('/status').catch(() => null);
+        client.close();
+        console.error(`claude-peers: this home's broker${st ? ` (version ${st.version}, pid ${st.pid})` : ''} is already running on 127.0.0.1:${port}; nothing to do.`);
         return 0;
       }
-      console.error(`claude-peers: port ${port} on 127.0.0.1 is taken by another program. Pick a free one with --port N or CLAUDE_PEERS_PORT (and set the same in every terminal).`);
+      client.close();
+      console.error(found === 'foreign'
+        ? `claude-peers: port ${port} on 127.0.0.1 is held by a program that could not prove it is the broker of ${cfg.home} (another user's broker, one with another CLAUDE_PEERS_HOME, or another program); nothing was sent to it. Pick a free port with --port N or CLAUDE_PEERS_PORT (and set the same in every terminal).`
+        : `claude-peers: port ${port} on 127.0.0.1 is taken by another program. Pick a free one with --port N or CLAUDE_PEERS_PORT (and set the same in every terminal).`);
       return 1;
     }
     throw e;
   }
 }
 
+/** A client of this home's broker, or null after saying why there is none. */
 async function connect(cfg: PeersConfig): Promise<BrokerClient | null> {
-  const client = BrokerClient.fromConfig(cfg);
-  if (!(await client.health())) {
-    console.error(`claude-peers: no broker answers on 127.0.0.1:${cfg.port}. Start one with "claude-peers broker", or open VS Code with the Claude Peers extension.`);
-    return null;
-  }
-  client.token = readToken(cfg);
-  return client;
+  const client = BrokerClient.forUser(cfg);
+  const found = await client.probe();
+  if (found === 'ours') return client;
+  client.close();
+  console.error(found === 'foreign'
+    ? `claude-peers: something listens on 127.0.0.1:${cfg.port} but could not prove it is the broker of ${cfg.home}; nothing was sent to it. Stop it, or set CLAUDE_PEERS_PORT to the port of your broker.`
+    : `claude-peers: no broker answers on 127.0.0.1:${cfg.port}. Start one with "claude-peers broker", or open VS Code with the Claude Peers extension.`);
+  return null;
 }
 
 async function status(cfg: PeersConfig, flags: Flags): Promise<number> {
-  const client = BrokerClient.fromConfig(cfg);
-  const h: Health | null = await client.health();
-  if (!h) {
-    if (flags.json) console.log(JSON.stringify({ running: false, port: cfg.port }));
+  const client = BrokerClient.forUser(cfg);
+  const found = await client.probe();
+  const st = found === 'ours' ? await client.get<BrokerStatus>('/status').catch(() => null) : null;
+  client.close();
+  if (!st) {
+    if (flags.json) console.log(JSON.stringify({ running: false, port: cfg.port, listener: found }));
+    else if (found === 'foreign') console.log(`Port ${cfg.port} on 127.0.0.1 is held by something that is not the broker of ${cfg.home} (claude-peers ${VERSION}).`);
     else console.log(`No broker running on 127.0.0.1:${cfg.port} (claude-peers ${VERSION}, home ${cfg.home}).`);
     return 1;
   }
-  client.token = readToken(cfg);
-  const { peers } = await client.get<PeersResponse>('/peers');
-  if (flags.json) console.log(JSON.stringify({ running: true, port: cfg.port, ...h, peers: peers.length }));
-  else console.log(`Broker ${h.version} running on 127.0.0.1:${cfg.port} (pid ${h.pid}, since ${h.startedAt}); ${h.db}; ${peers.length} live peer(s).`);
-  client.close();
+  if (flags.json) console.log(JSON.stringify({ running: true, ...st }));
+  else console.log(`Broker ${st.version} running on 127.0.0.1:${st.port} (pid ${st.pid}, since ${st.startedAt}); ${st.db}; ${st.peers} live peer(s).`);
   return 0;
 }
 
 async function peers(cfg: PeersConfig, flags: Flags): Promise<number> {
   const client = await connect(cfg);
   if (!client) return 1;
-  const { peers: list } = await client.get<PeersResponse>(`/peers${flags.all ? '?all=1' : ''}`);
+  const { peers: list } = await client.get<{ peers: Peer[] }>(`/peers${flags.all ? '?all=1' : ''}`);
   client.close();
   if (flags.json) { console.log(JSON.stringify(list, null, 2)); return 0; }
   if (!list.length) { console.log('No peers. Start claude in a terminal with claude-peers set up (claude-peers setup-claude).'); return 0; }
@@ -106,7 +114,7 @@ async function send(cfg: PeersConfig, args: string[], flags: Flags): Promise<num
   const client = await connect(cfg);
   if (!client) return 1;
   try {
-    const { messages } = await client.post<SendResponse>('/messages', { to, body, replyTo, fromName: 'human (terminal)' });
+    const { messages } = await client.post<SendResponse>('/messages', { to, body, replyTo, via: 'terminal' });
     console.log(`Sent message #${messages[0].id} to ${messages.map((m) => m.toName).join(', ')}. Answers: claude-peers inbox`);
     return 0;
   } catch (e) {

@@ -4,6 +4,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { readFileSync, existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { SECRET_RE } from '../protocol/credentials.ts';
 import { createPrivateFileExclusive, ensurePrivateDir, replacePrivateFile, securePrivateFile } from './private-files.ts';
 
 declare const __CLAUDE_PEERS_VERSION__: string | undefined;
@@ -15,7 +16,12 @@ export interface PeersConfig {
   port: number;
   host: '127.0.0.1';
   dbPath: string;
+  /** The user's credential: the human at the panel or the CLI. */
   tokenPath: string;
+  /** Lets a session register itself (and keys the broker's proof of identity). */
+  joinTokenPath: string;
+  /** Session keys of sessions that were not given one in their environment, one file per claude process. */
+  sessionsDir: string;
   /** Written by the serving broker: lets clients find a broker started on a non-default port. */
   discoveryPath: string;
   logDir: string;
@@ -41,6 +47,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PeersConfig {
     host: '127.0.0.1',
     dbPath: join(home, 'peers.db'),
     tokenPath: join(home, 'token'),
+    joinTokenPath: join(home, 'join-token'),
+    sessionsDir: join(home, 'sessions'),
     discoveryPath: join(home, 'broker.json'),
     logDir: join(home, 'logs'),
   };
@@ -68,19 +76,13 @@ export function ensureHome(cfg: PeersConfig): void {
   ensurePrivateDir(cfg.home);
 }
 
-/** A secret as claude-peers writes it: 256 random bits in hex. Anything else is not one. */
-const SECRET_FORMAT = /^[0-9a-f]{64}$/;
 
-/** Reads the shared secret; null when absent or not a valid secret (an empty or short file grants nothing). */
-export function readToken(cfg: PeersConfig): string | null {
-  return readSecret(cfg.tokenPath);
-}
-
+/** Reads a secret; null when absent or not a valid secret (an empty or short file grants nothing). */
 export function readSecret(path: string): string | null {
   securePrivateFile(path);
   let text: string;
   try { text = readFileSync(path, 'utf8').trim(); } catch { return null; }
-  return SECRET_FORMAT.test(text) ? text : null;
+  return SECRET_RE.test(text) ? text : null;
 }
 
 /**

@@ -273,7 +273,7 @@ async function pickPeer(dir: PeerDirectory, placeHolder: string): Promise<Peer |
 async function sendHuman(dir: PeerDirectory, to: string, body: string, replyTo?: number): Promise<Message[]> {
   const text = body.trim();
   if (!text) throw new Error('The message is empty: type something to send.');
-  const r = await dir.brokerClient.post<SendResponse>('/messages', { to, body: text, replyTo, fromName: 'human (VS Code)' });
+  const r = await dir.brokerClient.post<SendResponse>('/messages', { to, body: text, replyTo, via: 'panel' });
   return r.messages;
 }
 

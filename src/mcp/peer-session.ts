@@ -4,15 +4,18 @@
 import { BrokerClient, BrokerError } from '../client/broker-client.ts';
 import type { PeersConfig } from '../common/config.ts';
 import type { SessionIdentity } from '../common/identity.ts';
-import type { InboxResponse, Message, Peer, RegisterResponse } from '../protocol/wire.ts';
+import type { InboxResponse, Message, Peer, RegisterRequest, RegisterResponse } from '../protocol/wire.ts';
 
 export interface PeerSessionOptions {
   config: PeersConfig;
   identity: () => SessionIdentity;
+  /** Acts with the session key; registers with the join token. */
   client: BrokerClient;
+  sessionKey: string;
   channels: boolean;
   heartbeatMs: number;
-  onMessage: (m: Message) => void | Promise<void>;
+  /** Pushes one message to Claude Code; `seal` proves to the broker later that the push was ours; `replay`: it waited while we were away. */
+  onMessage: (m: Message, seal: string | undefined, replay: boolean) => void | Promise<void>;
   log: (line: string) => void;
 }
 
@@ -50,6 +53,8 @@ export class PeerSession {
   private readonly pendingAcks = new Set<number>();
   private ackTimer: NodeJS.Timeout | null = null;
   private registering: Promise<Peer | null> | null = null;
+  /** Why the last registration failed, in words for the model (broker down, port held by a stranger…). */
+  lastError: Error | null = null;
   private closed = false;
 
   constructor(private readonly o: PeerSessionOptions) {}
@@ -67,18 +72,22 @@ export class PeerSession {
   register(): Promise<Peer | null> {
     this.registering ??= (async () => {
       try {
-        this.o.client.refreshToken(this.o.config);
+        this.o.client.refreshSecrets(this.o.config);
         const id = this.o.identity();
-        const { peer } = await this.o.client.post<RegisterResponse>('/peers', {
-          pid: id.pid, pidStart: id.pidStart, sessionId: id.sessionId, cwd: id.cwd, gitRoot: id.gitRoot,
+        const body: RegisterRequest = {
+          sessionKey: this.o.sessionKey, pid: id.pid, pidStart: id.pidStart, sessionId: id.sessionId, cwd: id.cwd, gitRoot: id.gitRoot,
           branch: id.branch, terminalId: id.terminalId, channels: this.o.channels, preferredName: id.preferredName,
-        });
+        };
+        // The join token lets a session in; from then on it acts with its own key.
+        const { peer } = await this.o.client.request<RegisterResponse>('POST', '/peers', body, undefined, this.o.client.proofKey);
         if (this.peer?.id !== peer.id) this.o.log(`registered as ${peer.name} (${peer.id}) for claude pid ${id.pid}`);
         this.peer = peer;
+        this.lastError = null;
         if (!this.stream && !this.closed && this.heartbeat) this.openStream();
         return peer;
       } catch (e) {
-        this.o.log(`registration failed: ${(e as Error).message}`);
+        if (this.lastError?.message !== (e as Error).message) this.o.log(`registration failed: ${(e as Error).message}`);
+        this.lastError = e as Error;
         return null;
       } finally {
         this.registering = null;
@@ -90,10 +99,7 @@ export class PeerSession {
   /** The registered peer, registering first if the broker was unreachable until now. */
   async current(): Promise<Peer> {
     const p = this.peer ?? (await this.register());
-    if (!p) {
-      throw new BrokerError(0, 'broker_down', `The claude-peers broker on 127.0.0.1:${this.o.config.port} is not reachable. ` +
-        'Open VS Code with the Claude Peers extension, or run "claude-peers broker" in a terminal, then retry.');
-    }
+    if (!p) throw this.lastError ?? new BrokerError(0, 'broker_down', `The claude-peers broker on 127.0.0.1:${this.o.config.port} is not reachable.`);
     return p;
   }
 
@@ -102,8 +108,8 @@ export class PeerSession {
     try {
       await this.o.client.post(`/peers/${this.peer.id}/heartbeat`, {});
     } catch (e) {
-      // A broker on a fresh database no longer knows us; a gone peer is revived by registering.
-      if (e instanceof BrokerError && (e.code === 'unknown_peer' || e.status === 0)) await this.register();
+      // A broker on a fresh database no longer knows us (our key is unknown there); a gone peer is revived by registering.
+      if (e instanceof BrokerError && (e.code === 'unknown_peer' || e.code === 'unauthorized' || e.status === 0)) await this.register();
     }
   }
 
@@ -111,7 +117,7 @@ export class PeerSession {
     const peer = this.peer;
     if (!peer || this.closed) return;
     this.stream = this.o.client.subscribe(peer.id, (e) => {
-      if (e.type === 'message') void this.receive(e.message);
+      if (e.type === 'message') void this.receive(e.message, e.seal, e.replay === true);
       else if (e.type === 'hello') void this.refreshUnread();
       else if (e.type === 'message_state' && e.state === 'read' && e.toId === this.peer?.id) this.markRead(e.ids);
     }, (connected, err) => {
@@ -153,7 +159,7 @@ export class PeerSession {
     }
   }
 
-  private async receive(m: Message): Promise<void> {
+  private async receive(m: Message, seal: string | undefined, replay: boolean): Promise<void> {
     if (!this.peer || m.toId !== this.peer.id) return;
     if (m.state !== 'read') {
       this.unread.set(m.id, m);
@@ -167,7 +173,7 @@ export class PeerSession {
     this.seen.add(m.id);
     trim(this.seen, SEEN_KEPT);
     try {
-      await this.o.onMessage(m);
+      await this.o.onMessage(m, seal, replay);
       this.ack([m.id]);
     } catch (e) {
       this.seen.delete(m.id); // not pushed: let the next replay try again

@@ -6,6 +6,7 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import type { Writable } from 'node:stream';
 import { loadConfig, VERSION } from '../common/config.ts';
 import { sessionIdentity } from '../common/identity.ts';
+import { sessionKeyFor } from '../common/session-key.ts';
 import { isAlive } from '../common/process.ts';
 import { ensureBroker } from '../client/ensure-broker.ts';
 import { BrokerClient } from '../client/broker-client.ts';
@@ -34,17 +35,22 @@ export async function runMcpServer(): Promise<void> {
     },
   );
 
-  const client = BrokerClient.fromConfig(config);
+  const identity = sessionIdentity(claudePid);
+  const sessionKey = sessionKeyFor(config, identity.pid, identity.pidStart);
+  const client = BrokerClient.forSession(config, sessionKey);
+  const pace = pacer(PUSH_BURST, PUSH_PER_SECOND);
   const session = new PeerSession({
     config,
     client,
+    sessionKey,
     channels,
     identity: () => sessionIdentity(claudePid),
     heartbeatMs: Math.max(500, Number(process.env.CLAUDE_PEERS_HEARTBEAT_MS) || 5000),
     log,
-    onMessage: async (m) => {
+    onMessage: async (m, seal, replay) => {
       // Pushed always: Claude Code drops it when channels are off, and the hooks then deliver it.
-      await mcp.server.notification({ method: 'notifications/claude/channel', params: { content: channelContent(m), meta: channelMeta(m) } });
+      await pace(replay);
+      await mcp.server.notification({ method: 'notifications/claude/channel', params: { content: channelContent(m), meta: channelMeta(m, seal) } });
     },
   });
   registerTools(mcp, session);
@@ -52,7 +58,8 @@ export async function runMcpServer(): Promise<void> {
   const transport = new StdioServerTransport(process.stdin, coalescedWrites(process.stdout));
   // Answer Claude Code's handshake first; joining the network (maybe starting a broker) follows.
   await mcp.connect(transport);
-  await ensureBroker(config, { log, client });
+  const found = await ensureBroker(config, client, { log });
+  if (found === 'foreign') log(`port ${config.port} is held by something that is not this home's broker; nothing was sent to it`);
   await session.start();
 
   // No orphans: leave when Claude Code closes our stdin or its process is gone.
@@ -73,6 +80,33 @@ export async function runMcpServer(): Promise<void> {
   }, 1000).unref();
   process.on('SIGTERM', () => exit('SIGTERM'));
   process.on('SIGINT', () => exit('SIGINT'));
+}
+
+/**
+ * How fast the backlog of a session back from an absence is pushed (live messages go at once,
+ * but always after the backlog, so the order per sender holds): a burst, then a steady rate.
+ */
+const PUSH_PER_SECOND = Number(process.env.CLAUDE_PEERS_BACKLOG_PUSH_PER_S) || 100;
+const PUSH_BURST = 50;
+
+/** Pushes in order; a backlog push waits for a token (a burst, then `perSecond`), a live one does not. */
+function pacer(burst: number, perSecond: number): (backlog: boolean) => Promise<void> {
+  let tokens = burst;
+  let at = Date.now();
+  let chain = Promise.resolve();
+  const take = async (backlog: boolean) => {
+    if (!backlog) return;
+    const now = Date.now();
+    tokens = Math.min(burst, tokens + ((now - at) / 1000) * perSecond);
+    at = now;
+    if (tokens < 1) {
+      await new Promise((r) => setTimeout(r, ((1 - tokens) / perSecond) * 1000));
+      tokens = 1;
+      at = Date.now();
+    }
+    tokens -= 1;
+  };
+  return (backlog) => (chain = chain.then(() => take(backlog)));
 }
 
 /**

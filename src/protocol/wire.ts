@@ -2,14 +2,10 @@
 // the extension and the panel. Request bodies are zod schemas because they are validated at the
 // broker's boundary; responses and events are plain types because the broker produces them.
 import { z } from 'zod';
+import { SECRET_RE } from './credentials.ts';
 
-export const API_PREFIX = '/v1';
-/** Peer messages are capped so one runaway agent cannot flood another's context. */
-export const MAX_MESSAGE_BYTES = 32 * 1024;
-/** Whole request bodies (a message plus its envelope). */
-export const MAX_BODY_BYTES = 64 * 1024;
-/** The pseudo-recipient for messages to the person at the keyboard. */
-export const HUMAN_ID = 'human';
+export { SECRET_RE, SESSION_KEY_ENV, proofText } from './credentials.ts';
+export { API_PREFIX, MAX_MESSAGE_BYTES, MAX_BODY_BYTES, MAX_HOOK_BODY_BYTES, HUMAN_ID } from './constants.ts';
 
 /** `waiting`: Claude Code is waiting for the user (a permission prompt or a question). */
 export type PeerStatus = 'working' | 'idle' | 'waiting' | 'gone';
@@ -85,8 +81,11 @@ export interface Claim { peerId: string; peerName: string; pattern: string; reas
 
 const text = (max: number) => z.string().max(max);
 const pid = z.number().int().positive().max(2 ** 31);
+const sessionKey = z.string().regex(SECRET_RE, 'a session key is 64 hex characters');
 
 export const RegisterRequest = z.object({
+  /** The session's credential from now on (chosen by the session: its hooks know it too). */
+  sessionKey,
   pid: pid.describe('pid of the claude process'),
   pidStart: z.string().max(64).nullish(),
   sessionId: text(200).nullish(),
@@ -105,14 +104,14 @@ export const HeartbeatRequest = z.object({}).strict();
 
 export const SummaryRequest = z.object({ summary: text(1000) }).strict();
 
+/** The sender is whoever the credential names: a session's peer, or the human. */
 export const SendRequest = z.object({
   /** Peer id, peer name, HUMAN_ID, or a broadcast scope. */
   to: text(200).min(1),
   body: z.string().min(1),
   replyTo: z.number().int().positive().nullish(),
-  /** Sender: a peer id, or absent for a human sender. */
-  from: text(64).nullish(),
-  fromName: text(64).nullish(),
+  /** Where a human wrote it (shown with their name); ignored for sessions. */
+  via: z.enum(['panel', 'terminal']).optional(),
 }).strict();
 export type SendRequest = z.infer<typeof SendRequest>;
 
@@ -122,7 +121,6 @@ export const AckRequest = z.object({
 }).strict();
 
 export const LockAcquireRequest = z.object({
-  peer: text(64),
   ttlMs: z.number().int().min(1000).max(24 * 3_600_000).default(600_000),
   reason: text(500).nullish(),
   /** Wait up to this long for the lock (long poll); 0 answers at once. */
@@ -130,28 +128,23 @@ export const LockAcquireRequest = z.object({
 }).strict();
 
 export const LockReleaseRequest = z.object({
-  peer: text(64).nullish(),
   /** The human breaking a stale lock held by someone else. */
   force: z.boolean().optional(),
 }).strict();
 
 export const ClaimRequest = z.object({
-  peer: text(64),
   paths: z.array(text(4096).min(1)).min(1).max(200),
   reason: text(500).nullish(),
   ttlMs: z.number().int().min(1000).max(7 * 24 * 3_600_000).default(3_600_000),
 }).strict();
 
 export const UnclaimRequest = z.object({
-  peer: text(64),
   /** Omitted: release every claim of the peer. */
   paths: z.array(text(4096)).max(200).nullish(),
 }).strict();
 
-/** The rewake hook's long poll: wait until a message arrives for the session of this claude pid. */
+/** The rewake hook's long poll: wait until a message arrives for this session. */
 export const WaitRequest = z.object({
-  pid: pid,
-  pidStart: z.string().max(64).nullish(),
   waitMs: z.number().int().min(0).max(600_000).default(60_000),
 }).strict();
 
@@ -160,51 +153,45 @@ export const HookEventName = z.enum([
 ]);
 export type HookEventName = z.infer<typeof HookEventName>;
 
-/** What the hook CLI forwards to the broker: the parts of Claude Code's hook input we use. */
-export const HookRequest = z.object({
-  event: HookEventName,
-  pid: pid,
-  pidStart: z.string().max(64).nullish(),
-  sessionId: text(200).nullish(),
-  cwd: text(4096),
-  gitRoot: text(4096).nullish(),
-  branch: text(400).nullish(),
-  terminalId: text(200).nullish(),
-  prompt: text(200_000).nullish(),
-  source: text(40).nullish(),
-  toolName: text(200).nullish(),
-  /** Absolute, resolved path of the file a tool is about to touch or touched. */
-  filePath: text(4096).nullish(),
-  /** Ids of our messages the model has already seen in this turn (found in the prompt/transcript). */
-  seenIds: z.array(z.number().int().positive()).max(10_000).optional(),
-  stopHookActive: z.boolean().optional(),
-  /** The shell command of a Bash tool call (PreToolUse/PostToolUse), for automatic locks. */
-  command: text(100_000).nullish(),
-}).strict();
-export type HookRequest = z.infer<typeof HookRequest>;
+/**
+ * The parts of Claude Code's hook input the broker reads (POST /v1/hooks/<event> carries it as
+ * Claude Code wrote it, from an HTTP hook or from our command hook): anything else is ignored and
+ * a field of the wrong type is dropped, so a newer Claude Code never breaks a hook.
+ */
+export const HookInput = z.object({
+  session_id: z.string().max(200).optional().catch(undefined),
+  transcript_path: z.string().max(4096).optional().catch(undefined),
+  cwd: z.string().max(4096).optional().catch(undefined),
+  hook_event_name: z.string().max(64).optional().catch(undefined),
+  permission_mode: z.string().max(64).optional().catch(undefined),
+  prompt: z.string().optional().catch(undefined),
+  source: z.string().max(40).optional().catch(undefined),
+  tool_name: z.string().max(200).optional().catch(undefined),
+  tool_input: z.record(z.unknown()).optional().catch(undefined),
+  stop_hook_active: z.boolean().optional().catch(undefined),
+  notification_type: z.string().max(100).optional().catch(undefined),
+  message: z.string().max(4000).optional().catch(undefined),
+}).passthrough();
+export type HookInput = z.infer<typeof HookInput>;
 
 // ---- responses -----------------------------------------------------------------------------
 
-export interface Health { ok: true; version: string; pid: number; startedAt: string; db: string }
+/** What anyone may learn without a credential: that a claude-peers broker answers here. */
+export interface Health { ok: true; service: 'claude-peers'; version: string }
+/** GET /v1/status (user's token): what `claude-peers status` shows. */
+export interface BrokerStatus extends Health { pid: number; port: number; home: string; startedAt: string; db: string; peers: number }
+export interface ProofResponse { proof: string }
 export interface RegisterResponse { peer: Peer }
 export interface PeersResponse { peers: Peer[] }
 export interface SendResponse { messages: Message[] }
 export interface InboxResponse { messages: Message[] }
 export interface ConflictsResponse { conflicts: Conflict[] }
-export interface HookResponse {
-  peer: Peer;
-  /** Unread messages the hook should hand to the model now (already marked read). */
-  messages: Message[];
-  /** Other live peers that edited the file this tool is about to touch. */
-  conflicts: Conflict[];
-  /** Who is around, for SessionStart digests. */
-  peers?: Peer[];
-  /** Locks and claims this peer holds (SessionStart digests after compaction or resume). */
-  locks?: LockInfo[];
-  claims?: Claim[];
-  /** A Bash command that needs a lock another live peer holds (PreToolUse). */
-  lockBlocked?: LockInfo;
-}
+/**
+ * POST /v1/hooks/<event>?handover=ack (our command hook): the hook output to print, and the ids of
+ * the messages it hands over, which the hook marks read once the output is written whole. Without
+ * the query (Claude Code's HTTP hooks) the answer is the hook output itself.
+ */
+export interface CommandHookResponse { output: Record<string, unknown> | null; handed: number[]; peer: string }
 export interface WaitResponse { reason: 'message' | 'busy' | 'superseded' | 'timeout' | 'unknown_peer'; peer: Peer | null; messages: Message[] }
 export interface ApiError { error: { code: string; message: string } }
 
@@ -212,7 +199,8 @@ export interface ApiError { error: { code: string; message: string } }
 
 export type BrokerEvent =
   | { type: 'hello'; brokerPid: number; version: string }
-  | { type: 'message'; message: Message }
+  /** `seal`, on the recipient's own stream: proves to the broker later that this push was real; `replay`: it waited while the stream was away. */
+  | { type: 'message'; message: Message; seal?: string; replay?: boolean }
   | { type: 'message_state'; ids: number[]; toId: string; state: DeliveryState }
   | { type: 'peer'; peer: Peer }
   | { type: 'peer_gone'; peer: Peer }

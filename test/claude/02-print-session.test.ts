@@ -104,7 +104,7 @@ test('a Write fires the PostToolUse hook: the file shows up in the session\'s pe
   const touch = seenLive.files.find((f) => f.path === realpathSync(file));
   assert.ok(touch, `feature.ts in the peer's files: ${JSON.stringify(seenLive.files)}`);
   assert.equal(touch.tool, 'Write');
-  assert.ok(seenByPeer.includes(`editing ${realpathSync(file)}`), `another peer sees it in list_peers: ${seenByPeer}`);
+  assert.ok(seenByPeer.includes(`editing "${realpathSync(file)}"`), `another peer sees it in list_peers: ${seenByPeer}`);
 });
 
 test('a peer message sent during a tool-using turn reaches the model framed, via PostToolUse', { timeout: 60_000 }, async () => {

@@ -43,19 +43,20 @@ test('claude in two integrated terminals: both join, a shared file raises the wa
     const { page } = wb;
 
     // The window hosts the broker: it answers on the configured port with our token.
-    const client = new BrokerClient({ port, token: null });
+    const client = new BrokerClient({ port, credential: null, proofKey: null });
     await waitUntil(() => client.health(500), 60_000, 'the extension to start the broker');
-    client.token = readFileSync(join(world.brokerHome, 'token'), 'utf8').trim();
+    client.credential = readFileSync(join(world.brokerHome, 'token'), 'utf8').trim();
+    client.proofKey = readFileSync(join(world.brokerHome, 'join-token'), 'utf8').trim();
     // The extension logs how long activation took (target < 300 ms to a ready broker).
     const activation = await waitUntil(() => {
       const log = findFile(cs!.userDataDir, 'Claude Peers.log');
-      const m = log && /Activated in (\d+) ms: this window serves the broker .*\((better-sqlite3|node:sqlite)\)/.exec(readFileSync(log, 'utf8'));
+      const m = log && /Activated in (\d+) ms: this window serves the broker .*\((better-sqlite3|node:sqlite)[ )]/.exec(readFileSync(log, 'utf8'));
       return m ? { ms: Number(m[1]), driver: m[2] } : null;
     }, 20_000, 'the activation line in the Claude Peers log');
     t.diagnostic(`activation to broker ready: ${activation.ms} ms (${activation.driver})`);
     assert.equal(activation.driver, 'better-sqlite3', 'the shipped native build for this extension host loads');
     // The platform VSIX's own Node-API build, not a package's: what desktop VS Code will load too.
-    assert.match((await client.health(500))!.db, /^better-sqlite3 13\.\S+ \(Node-API, shipped linux-x64 build\)/);
+    assert.match((await client.get<{ db: string }>('/status')).db, /^better-sqlite3 13\.\S+ \(Node-API, shipped linux-x64 build\)/);
 
     const peers = async () => (await client.get<{ peers: Peer[] }>('/peers')).peers;
     const startClaude = async (n: number) => {

@@ -74,9 +74,10 @@ test('the Peers panel: cards, conflict, thread, themes, composer, open file', { 
     lap('workbench open');
 
     // The window hosts the broker on the configured port, with the token in our broker home.
-    const client = new BrokerClient({ port, token: null });
+    const client = new BrokerClient({ port, credential: null, proofKey: null });
     await waitUntil(() => client.health(500), 60_000, 'the extension to start the broker');
-    client.token = readFileSync(join(brokerHome, 'token'), 'utf8').trim();
+    client.credential = readFileSync(join(brokerHome, 'token'), 'utf8').trim();
+    client.proofKey = readFileSync(join(brokerHome, 'join-token'), 'utf8').trim();
     lap('broker up');
 
     // ---- two real MCP peers with summaries, both editing the shared file, and a thread
@@ -186,7 +187,7 @@ test('the Peers panel: cards, conflict, thread, themes, composer, open file', { 
     await page.keyboard.press('Enter');
     const got = await waitUntil(() => b.notes.find((n) => n.content.includes(note)), 15_000, 'B to receive the human\'s message');
     assert.equal(got.meta.from_kind, 'human');
-    assert.match(got.content, /from the human user/);
+    assert.match(got.content, /from the person at the Claude Peers panel/);
     assert.ok(!a.notes.some((n) => n.content.includes(note)), 'A did not get the message to B');
     // The panel clears the composer and shows the message in the stream, from "you".
     await waitUntil(async () => (await view.locator('vscode-text-area#body').evaluate((el) => (el as HTMLTextAreaElement).value)) === '', 5_000, 'the composer to clear');

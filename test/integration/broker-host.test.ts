@@ -44,7 +44,7 @@ test('the first window serves, the second follows; when the first closes the sec
   const p: McpPeer = await startMcpPeer(home, port, { env });
   cleanups.push(() => p.close());
   const me = (await p.call('whoami')).structured;
-  await a.client.post('/messages', { to: me.id, body: 'before the takeover', fromName: 'human' });
+  await a.client.post('/messages', { to: me.id, body: 'before the takeover', via: 'panel' });
   await waitFor(() => p.notes.some((n) => n.content.includes('before the takeover')), 3000, 'first push');
 
   const t1 = performance.now();
@@ -58,7 +58,7 @@ test('the first window serves, the second follows; when the first closes the sec
   const peers = (await b.client.get<{ peers: { id: string; name: string }[] }>('/peers')).peers;
   assert.ok(peers.some((x) => x.id === me.id && x.name === me.name));
   await waitFor(async () => {
-    await b.client.post('/messages', { to: me.id, body: `after the takeover ${Date.now()}`, fromName: 'human' });
+    await b.client.post('/messages', { to: me.id, body: `after the takeover ${Date.now()}`, via: 'panel' });
     return p.notes.some((n) => n.content.includes('after the takeover'));
   }, 8000, 'a push through the new host');
 });
@@ -93,5 +93,5 @@ test('a broker of another CLAUDE_PEERS_HOME on the port is named, not mistaken f
   cleanups.push(() => other.kill());
   const s = await host(tempHome(), port).start();
   assert.equal(s.role, 'blocked');
-  assert.match(s.problem!, /does not accept the token.*CLAUDE_PEERS_HOME/);
+  assert.match(s.problem!, /could not prove it is your Claude Peers broker.*CLAUDE_PEERS_HOME/);
 });

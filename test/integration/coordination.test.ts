@@ -32,7 +32,7 @@ test('named locks through the MCP tools: exclusive, waiting, released', async ()
   assert.match(denied.text, /shipping v2/);
   const waiting = c.call('acquire_lock', { name: 'deploy', wait_seconds: 10 });
   await new Promise((r) => setTimeout(r, 300));
-  assert.match((await a.call('list_locks')).text, /deploy: held by .* waiting: /);
+  assert.match((await a.call('list_locks')).text, /"deploy": held by .* waiting: /);
   await a.call('release_lock', { name: 'deploy' });
   assert.equal((await waiting).structured.granted, true, 'the waiter gets it when released');
   await c.call('release_lock', { name: 'deploy' });

@@ -7,7 +7,7 @@ import http from 'node:http';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync, openSync, writeSync, closeSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { spawnBroker, startMcpPeer, tempHome, waitFor, fakeClaude, type BrokerProc } from '../support/processes.ts';
+import { registerSession, spawnBroker, startMcpPeer, tempHome, waitFor, fakeClaude, type BrokerProc } from '../support/processes.ts';
 import { BrokerClient } from '../../src/client/broker-client.ts';
 
 const env = { CLAUDE_PEERS_RATE_MESSAGES_PER_MIN: '0', CLAUDE_PEERS_RATE_REQUESTS_PER_MIN: '0' };
@@ -77,9 +77,11 @@ test('the database locked by another process: 503 database_locked, reads go on, 
   const token = readFileSync(join(home, 'token'), 'utf8').trim();
   const claude = fakeClaude();
   cleanups.push(() => { claude.kill('SIGKILL'); });
-  const { peer: a } = await b.client.post<any>('/peers', { pid: claude.pid, cwd: '/w/a' });
-  const { peer: c } = await b.client.post<any>('/peers', { pid: process.pid, cwd: '/w/c' });
-  await b.client.post('/messages', { from: a.id, to: c.id, body: 'before the lock' });
+  const A = await registerSession(b, { pid: claude.pid, cwd: '/w/a' });
+  const C = await registerSession(b, { pid: process.pid, cwd: '/w/c' });
+  const a = A.peer;
+  const c = C.peer;
+  await A.client.post('/messages', { to: c.id, body: 'before the lock' });
   // A session whose heartbeats (writes) are rare, so its send is the only write in the queue.
   const mcp = await startMcpPeer(home, b.port, { env: { CLAUDE_PEERS_HEARTBEAT_MS: '60000' } });
   cleanups.push(() => mcp.close());
@@ -109,7 +111,7 @@ test('the database locked by another process: 503 database_locked, reads go on, 
   }
   const peers = await raw(b.port, token, 'GET', '/v1/peers', undefined, 4000);
   assert.equal(peers.status, 200);
-  const r = await raw(b.port, token, 'POST', '/v1/messages', { from: a.id, to: c.id, body: 'during the lock' });
+  const r = await raw(b.port, A.key, 'POST', '/v1/messages', { to: c.id, body: 'during the lock' });
   assert.equal(r.status, 503, JSON.stringify(r.json));
   assert.equal(r.json.error.code, 'database_locked');
   assert.match(r.json.error.message, /locked by another process.*retry/);
@@ -120,7 +122,7 @@ test('the database locked by another process: 503 database_locked, reads go on, 
 
   locker.stdin!.write('release\n');
   await waitFor(() => out.includes('released'), 5000, 'the lock released');
-  const ok = await raw(b.port, token, 'POST', '/v1/messages', { from: a.id, to: c.id, body: 'after the lock' });
+  const ok = await raw(b.port, A.key, 'POST', '/v1/messages', { to: c.id, body: 'after the lock' });
   assert.equal(ok.status, 200, JSON.stringify(ok.json));
   assert.equal((await mcp.call('send_message', { to: c.id, message: 'tool after the lock' })).isError, false);
   const inbox = (await b.client.get<any>(`/peers/${c.id}/inbox`)).messages.map((m: any) => m.body);
@@ -129,7 +131,7 @@ test('the database locked by another process: 503 database_locked, reads go on, 
 });
 
 /** A broker process running the real startBroker, whose SQLite connection the test can cap. */
-async function cappableBroker(home: string): Promise<{ port: number; client: BrokerClient; proc: ChildProcess; command(c: string): Promise<string>; kill(): Promise<void> }> {
+async function cappableBroker(home: string): Promise<{ port: number; client: BrokerClient; joinToken: string; proc: ChildProcess; command(c: string): Promise<string>; kill(): Promise<void> }> {
   const script = join(home, 'cappable-broker.ts');
   const src = resolve(__dirname, '../../src');
   writeFileSync(script, `
@@ -172,9 +174,9 @@ async function cappableBroker(home: string): Promise<{ port: number; client: Bro
     if (proc.exitCode !== null) throw new Error(`broker exited: ${err}`);
     return Number(/port (\d+)/.exec(out)?.[1] ?? 0);
   }, 15_000, 'the cappable broker to start');
-  const client = new BrokerClient({ port, token: readFileSync(join(home, 'token'), 'utf8').trim() });
+  const client = new BrokerClient({ port, credential: readFileSync(join(home, 'token'), 'utf8').trim(), proofKey: readFileSync(join(home, 'join-token'), 'utf8').trim() });
   return {
-    port, client, proc,
+    port, client, proc, joinToken: client.proofKey!,
     async command(c) {
       const before = out.length;
       proc.stdin!.write(c + '\n');
@@ -188,18 +190,18 @@ async function cappableBroker(home: string): Promise<{ port: number; client: Bro
  * Sends 30 KiB messages until the broker answers 507 disk_full, checks it keeps serving, then
  * makes room and checks it accepts again. Returns the bodies it accepted, in order.
  */
-async function fillUntilFull(port: number, token: string, from: string, to: string, makeFull: () => Promise<void>, makeRoom: () => Promise<void>): Promise<string[]> {
+async function fillUntilFull(port: number, token: string, userToken: string, to: string, makeFull: () => Promise<void>, makeRoom: () => Promise<void>): Promise<string[]> {
   const accepted: string[] = [];
   const pad = 'x'.repeat(30 * 1024);
   for (let i = 0; i < 3; i++) {
-    const r = await raw(port, token, 'POST', '/v1/messages', { from, to, body: `before ${i} ${pad}` });
+    const r = await raw(port, token, 'POST', '/v1/messages', { to, body: `before ${i} ${pad}` });
     assert.equal(r.status, 200);
     accepted.push(`before ${i}`);
   }
   await makeFull();
   let full = null;
   for (let i = 0; i < 400 && !full; i++) {
-    const r = await raw(port, token, 'POST', '/v1/messages', { from, to, body: `filling ${i} ${pad}` });
+    const r = await raw(port, token, 'POST', '/v1/messages', { to, body: `filling ${i} ${pad}` });
     if (r.status === 200) accepted.push(`filling ${i}`);
     else full = r;
   }
@@ -208,14 +210,14 @@ async function fillUntilFull(port: number, token: string, from: string, to: stri
   assert.equal(full.json.error.code, 'disk_full');
   assert.match(full.json.error.message, /disk .* is full; nothing was stored/);
   // Still full: the next write is refused the same way, and everything else keeps working.
-  const again = await raw(port, token, 'POST', '/v1/messages', { from, to, body: `still full ${pad}` });
+  const again = await raw(port, token, 'POST', '/v1/messages', { to, body: `still full ${pad}` });
   assert.equal(again.status, 507);
   assert.equal((await raw(port, token, 'GET', '/v1/health')).status, 200);
-  const inbox = await raw(port, token, 'GET', `/v1/peers/${to}/inbox?state=all`);
+  const inbox = await raw(port, userToken, 'GET', `/v1/peers/${to}/inbox?state=all`);
   assert.equal(inbox.status, 200);
   assert.deepEqual(inbox.json.messages.map((m: any) => m.body.split(' ').slice(0, 2).join(' ')), accepted, 'everything accepted is there, nothing refused');
   await makeRoom();
-  const after = await raw(port, token, 'POST', '/v1/messages', { from, to, body: 'after room was made' });
+  const after = await raw(port, token, 'POST', '/v1/messages', { to, body: 'after room was made' });
   assert.equal(after.status, 200, JSON.stringify(after.json));
   accepted.push('after room');
   return accepted;
@@ -230,9 +232,10 @@ test('disk full (SQLite max_page_count on the broker\'s connection): 507 disk_fu
   let b = await cappableBroker(home);
   cleanups.push(() => b.kill());
   const token = readFileSync(join(home, 'token'), 'utf8').trim();
-  const { peer: a } = await b.client.post<any>('/peers', { pid: claude.pid, cwd: '/w/a' });
-  const { peer: c } = await b.client.post<any>('/peers', { pid: process.pid, cwd: '/w/c' });
-  const accepted = await fillUntilFull(b.port, token, a.id, c.id, async () => { await b.command('full'); }, async () => { await b.command('free'); });
+  const A = await registerSession(b, { pid: claude.pid, cwd: '/w/a' });
+  const C = await registerSession(b, { pid: process.pid, cwd: '/w/c' });
+  const c = C.peer;
+  const accepted = await fillUntilFull(b.port, A.key, token, c.id, async () => { await b.command('full'); }, async () => { await b.command('free'); });
   // Crash and come back: what was acknowledged is on disk.
   await b.kill();
   b = await cappableBroker(home);
@@ -256,8 +259,9 @@ test('disk full (a size-limited tmpfs): 507 disk_full, nothing accepted lost, se
   const token = readFileSync(join(home, 'token'), 'utf8').trim();
   const claude = fakeClaude();
   cleanups.push(() => { claude.kill('SIGKILL'); });
-  const { peer: a } = await b.client.post<any>('/peers', { pid: claude.pid, cwd: '/w/a' });
-  const { peer: c } = await b.client.post<any>('/peers', { pid: process.pid, cwd: '/w/c' });
+  const A = await registerSession(b, { pid: claude.pid, cwd: '/w/a' });
+  const C = await registerSession(b, { pid: process.pid, cwd: '/w/c' });
+  const c = C.peer;
   const filler = join(mnt, 'filler');
   const fill = async () => {
     const fd = openSync(filler, 'w');
@@ -271,7 +275,7 @@ test('disk full (a size-limited tmpfs): 507 disk_full, nothing accepted lost, se
       }
     } finally { closeSync(fd); }
   };
-  const accepted = await fillUntilFull(b.port, token, a.id, c.id, fill, async () => { rmSync(filler); });
+  const accepted = await fillUntilFull(b.port, A.key, token, c.id, fill, async () => { rmSync(filler); });
   // Crash and come back on the same (now roomy) disk: what was acknowledged is there.
   await b.kill('SIGKILL');
   b = await spawnBroker(home, { port: b.port, env });

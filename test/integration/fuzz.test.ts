@@ -3,7 +3,7 @@
 // traversal, bad content types and encodings, broken JSON, odd paths and queries. Every answer
 // must come (no hang) and be a 2xx/4xx — a 5xx only as the documented 503 database_locked or
 // 507 disk_full — and the broker must still work afterwards.
-// Hooks: random stdin through parseHookInput/toolFilePath/seenMessageIds and handleHook
+// Hooks: random stdin through parseHookInput/toolFilePath/seenFrames and handleHook
 // in-process, and through real `claude-peers hook PostToolUse` processes: always a clean exit 0.
 // Reproduce a failure with FUZZ_SEED=<seed> (printed on failure); FUZZ_CASES scales the run.
 import { test, before, after } from 'node:test';
@@ -12,8 +12,9 @@ import { rng } from '../support/rng.ts';
 import http from 'node:http';
 import { spawn } from 'node:child_process';
 import { isAbsolute } from 'node:path';
-import { spawnBroker, tempHome, fakeClaude, CLI, type BrokerProc } from '../support/processes.ts';
-import { handleHook, parseHookInput, seenMessageIds, toolFilePath } from '../../src/hooks/run-hook.ts';
+import { registerSession, spawnBroker, tempHome, fakeClaude, CLI, type BrokerProc, type TestSession } from '../support/processes.ts';
+import { handleHook } from '../../src/hooks/run-hook.ts';
+import { parseHookInput, seenFrames, toolFilePath } from '../../src/broker/hook-input.ts';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 0xc1a0de);
 const CASES = Number(process.env.FUZZ_CASES ?? 2000);
@@ -89,28 +90,33 @@ class Gen {
 }
 
 let b: BrokerProc;
-let token: string;
+/** Every credential a request may carry: the user's token, the join token, two sessions' keys. */
+let credentials: string[];
+let sessions: TestSession[];
 const claude = fakeClaude();
+const claude2 = fakeClaude();
 const ids: { peer: string[]; msg: number[] } = { peer: [], msg: [] };
 
 before(async () => {
   b = await spawnBroker(tempHome(), { env: { CLAUDE_PEERS_RATE_MESSAGES_PER_MIN: '0', CLAUDE_PEERS_RATE_REQUESTS_PER_MIN: '0' } });
-  token = b.client.token!;
-  for (const [pid, cwd] of [[claude.pid!, '/w/a'], [process.pid, '/w/b']] as const) {
-    ids.peer.push((await b.client.post<any>('/peers', { pid, cwd, gitRoot: '/w' })).peer.id);
-  }
-  ids.msg.push((await b.client.post<any>('/messages', { from: ids.peer[0], to: ids.peer[1], body: 'seed' })).messages[0].id);
-  await b.client.post(`/locks/deploy/acquire`, { peer: ids.peer[0] });
-  await b.client.post('/claims', { peer: ids.peer[1], paths: ['src/**'] });
+  sessions = [await registerSession(b, { pid: claude.pid!, cwd: '/w/a', gitRoot: '/w' }), await registerSession(b, { pid: claude2.pid!, cwd: '/w/b', gitRoot: '/w' })];
+  ids.peer.push(...sessions.map((x) => x.peer.id));
+  credentials = [b.client.credential!, b.joinToken, ...sessions.map((x) => x.key)];
+  ids.msg.push((await sessions[0].client.post<any>('/messages', { to: ids.peer[1], body: 'seed' })).messages[0].id);
+  await sessions[0].client.post(`/locks/deploy/acquire`, {});
+  await sessions[1].client.post('/claims', { paths: ['src/**'] });
 });
-after(async () => { await b.kill(); claude.kill('SIGKILL'); });
+after(async () => { await b.kill(); claude.kill('SIGKILL'); claude2.kill('SIGKILL'); });
 
 interface Case { method: string; path: string; headers: Record<string, string>; body?: Buffer | string }
 interface Answer { status: number; type: string; json: any }
 
-/** True when a JSON body asks for a wait (waitMs) of more than a few seconds. */
-function longWait(body: string | Buffer | undefined): boolean {
-  try { return Number(JSON.parse(String(body ?? '')).waitMs) > 5000; } catch { return false; }
+/** True when a JSON body asks for a wait (waitMs, which defaults to 60 s for the rewake waiter) of more than a few seconds. */
+function longWait(body: string | Buffer | undefined, path: string): boolean {
+  try {
+    const w = JSON.parse(String(body ?? '')).waitMs;
+    return w === undefined ? path.endsWith('/hooks/wait') : Number(w) > 5000;
+  } catch { return false; }
 }
 
 function send(c: Case, timeoutMs = 10_000): Promise<Answer> {
@@ -134,41 +140,38 @@ function send(c: Case, timeoutMs = 10_000): Promise<Answer> {
 /** One random request against one route. */
 function makeCase(g: Gen): Case {
   const peer = () => (g.chance(0.8) ? g.pick(ids.peer) : g.string());
-  const pid = () => (g.chance(0.7) ? g.pick([claude.pid!, process.pid]) : g.number());
+  const pid = () => (g.chance(0.7) ? g.pick([claude.pid!, claude2.pid!, process.pid]) : g.number());
+  const key = () => (g.chance(0.5) ? g.pick(sessions).key : g.pick([g.string(), 'f'.repeat(64), g.pick(credentials)]));
   const seg = (s: string) => (g.chance(0.15) ? g.pick(['..%2F..%2Fetc%2Fpasswd', '%00', '%E0%A4%A', '%', '..', '%2e%2e', 'x'.repeat(3000)]) : enc(s));
-  const hook = () => ({
-    event: g.pick(['SessionStart', 'UserPromptSubmit', 'PreToolUse', 'PostToolUse', 'Stop', 'SessionEnd', 'Notification']),
-    pid: pid(), cwd: g.pick(['/w/a', '/w/b', '/', g.string()]), toolName: g.pick(['Edit', 'Write', 'Bash', 'Read']),
-    filePath: g.pick(['/w/a/src/x.ts', '/w/b/../../etc/passwd', g.string()]), command: g.pick(['git commit -m x', 'npm install', 'ls']),
-    prompt: g.string(), seenIds: [g.pick(ids.msg)], stopHookActive: g.chance(0.5),
-  });
+  const hook = () => JSON.parse(hookStdinObject(g));
   const routes: { method: string; path: () => string; body?: () => Record<string, unknown> }[] = [
     { method: 'GET', path: () => '/v1/health' },
-    { method: 'POST', path: () => '/v1/peers', body: () => ({ pid: pid(), pidStart: g.string(), sessionId: g.string(), cwd: g.string(), gitRoot: g.string(), branch: g.string(), tty: 'pts/1', terminalId: g.string(), channels: true, preferredName: g.string() }) },
+    { method: 'POST', path: () => '/v1/peers', body: () => ({ sessionKey: key(), pid: pid(), pidStart: g.string(), sessionId: g.string(), cwd: g.string(), gitRoot: g.string(), branch: g.string(), tty: 'pts/1', terminalId: g.string(), channels: true, preferredName: g.string() }) },
     { method: 'GET', path: () => g.pick(['/v1/peers', '/v1/peers?all=1', '/v1/peers?all=1&all=0', `/v1/peers?all=${enc(g.string())}`]) },
     { method: 'GET', path: () => `/v1/peers/${seg(peer())}` },
     { method: 'POST', path: () => `/v1/peers/${seg(peer())}/heartbeat`, body: () => ({}) },
     { method: 'PUT', path: () => `/v1/peers/${seg(peer())}/summary`, body: () => ({ summary: g.string() }) },
     { method: 'GET', path: () => `/v1/peers/${seg(peer())}/inbox${g.pick(['', '?state=all', '?state=read', '?state[]=all', '?state=all&state=all'])}` },
     { method: 'POST', path: () => `/v1/peers/${seg(peer())}/ack`, body: () => ({ ids: [g.pick(ids.msg)], state: g.pick(['delivered', 'read']) }) },
-    { method: 'POST', path: () => '/v1/messages', body: () => ({ to: g.pick([...ids.peer, 'human', 'machine', 'repo', 'directory', 'under:/w']), body: g.string() || 'hi', replyTo: g.chance(0.5) ? g.pick(ids.msg) : null, from: g.chance(0.7) ? peer() : null, fromName: g.string() }) },
+    { method: 'POST', path: () => '/v1/messages', body: () => ({ to: g.pick([...ids.peer, 'human', 'machine', 'repo', 'directory', 'under:/w']), body: g.string() || 'hi', replyTo: g.chance(0.5) ? g.pick(ids.msg) : null, via: g.pick(['panel', 'terminal', g.string()]), ...(g.chance(0.2) ? { from: peer() } : {}) }) },
     { method: 'GET', path: () => `/v1/messages?limit=${enc(String(g.pick([g.number(), g.string(), '0.5', '-1', ''])))}&before=${enc(String(g.pick([g.number(), g.string(), ''])))}` },
-    { method: 'POST', path: () => '/v1/hooks', body: hook },
-    { method: 'POST', path: () => '/v1/hooks/wait', body: () => ({ pid: pid(), pidStart: null, waitMs: g.int(40) }) },
+    { method: 'POST', path: () => `/v1/hooks/${seg(g.pick(['SessionStart', 'UserPromptSubmit', 'PreToolUse', 'PostToolUse', 'Stop', 'SessionEnd', 'Notification', g.string()]))}${g.pick(['', '?handover=ack', '?conflicts=ask&locks=warn', `?${enc(g.string())}`])}`, body: hook },
+    { method: 'POST', path: () => '/v1/hooks/wait', body: () => ({ waitMs: g.int(40) }) },
     { method: 'GET', path: () => '/v1/conflicts' },
     { method: 'GET', path: () => '/v1/locks' },
-    { method: 'POST', path: () => `/v1/locks/${seg(g.pick(['deploy', 'git:/w', g.string()]))}/acquire`, body: () => ({ peer: peer(), ttlMs: g.pick([1000, 60_000, g.number()]), reason: g.string(), waitMs: g.int(40) }) },
-    { method: 'POST', path: () => `/v1/locks/${seg(g.pick(['deploy', g.string()]))}/release`, body: () => ({ peer: peer(), force: g.chance(0.2) }) },
+    { method: 'POST', path: () => `/v1/locks/${seg(g.pick(['deploy', 'git:/w', g.string()]))}/acquire`, body: () => ({ ttlMs: g.pick([1000, 60_000, g.number()]), reason: g.string(), waitMs: g.int(40) }) },
+    { method: 'POST', path: () => `/v1/locks/${seg(g.pick(['deploy', g.string()]))}/release`, body: () => ({ force: g.chance(0.2) }) },
     { method: 'GET', path: () => '/v1/claims' },
-    { method: 'POST', path: () => '/v1/claims', body: () => ({ peer: peer(), paths: [g.string() || 'x', g.pick(['src/**', '/w/a/*.ts', g.string() || '?'])], reason: g.string(), ttlMs: 60_000 }) },
-    { method: 'POST', path: () => '/v1/claims/release', body: () => ({ peer: peer(), paths: g.chance(0.5) ? [g.string()] : null }) },
+    { method: 'POST', path: () => '/v1/claims', body: () => ({ paths: [g.string() || 'x', g.pick(['src/**', '/w/a/*.ts', g.string() || '?'])], reason: g.string(), ttlMs: 60_000 }) },
+    { method: 'POST', path: () => '/v1/claims/release', body: () => ({ paths: g.chance(0.5) ? [g.string()] : null }) },
     { method: 'GET', path: () => g.pick([`/v1/events?peer=${enc(peer())}`, '/v1/events?all=1', `/v1/events?peer=${ids.peer[0]}&peer=x`]) },
     { method: 'GET', path: () => g.pick(['/v1/nothing', '/v1', '/', '/v1/peers/', '/v1//peers', '/V1/HEALTH', '/v1/health/../peers', '/%2e%2e/v1/peers', `/v1/${'a/'.repeat(500)}`]) },
   ];
   const route = g.pick(routes);
   const method = g.chance(0.05) ? g.pick(['DELETE', 'PATCH', 'PUT', 'POST', 'GET', 'OPTIONS', 'HEAD']) : route.method;
   const headers: Record<string, string> = {};
-  if (!g.chance(0.04)) headers.Authorization = `Bearer ${g.chance(0.97) ? token : g.pick(['', 'x', token + 'x', token.toUpperCase()])}`;
+  const cred = g.pick(credentials);
+  if (!g.chance(0.04)) headers.Authorization = `Bearer ${g.chance(0.97) ? cred : g.pick(['', 'x', cred + 'x', cred.toUpperCase()])}`;
   let body: Buffer | string | undefined;
   if (method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS') {
     headers['Content-Type'] = g.chance(0.85) ? 'application/json' : g.pick(['text/plain', 'application/json; charset=utf-8', 'application/json; charset=latin1', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/vnd.api+json', 'APPLICATION/JSON', '', 'application/json; charset=utf-16']);
@@ -215,7 +218,7 @@ test(`HTTP API fuzz: ${HTTP_CASES} random requests, never a 5xx (but 503/507), n
       const lying = c.headers['Content-Length'] !== undefined;
       // A long poll (hooks/wait, lock acquire) whose mutated body asks to wait longer than a case
       // may take is right to be still waiting: it gets a short deadline and no answer is required.
-      const patient = /\/(hooks\/wait|acquire)$/.test(c.path) && longWait(c.body);
+      const patient = /\/(hooks\/wait|acquire)$/.test(c.path) && longWait(c.body, c.path);
       // Over node's 16 KiB header limit, the HTTP parser answers 431 and closes the connection while
       // the client may still be writing, which the client can see as a reset instead.
       const oversized = c.path.length > 16 * 1024;
@@ -243,10 +246,18 @@ test(`HTTP API fuzz: ${HTTP_CASES} random requests, never a 5xx (but 503/507), n
   // Still alive and still working.
   assert.equal(b.proc.exitCode, null, 'the broker process is alive');
   assert.equal((await b.client.health())?.ok, true);
-  const { messages } = await b.client.post<any>('/messages', { from: ids.peer[0], to: ids.peer[1], body: 'after the fuzz' });
+  const { messages } = await sessions[0].client.post<any>('/messages', { to: ids.peer[1], body: 'after the fuzz' });
   assert.ok((await b.client.get<any>(`/peers/${ids.peer[1]}/inbox?state=all`)).messages.some((m: any) => m.id === messages[0].id));
   assert.doesNotMatch(b.stderr(), /Broker error|uncaught|unhandled/i);
 });
+
+/** A random hook input object (as JSON), mutated: what an HTTP hook may post. */
+function hookStdinObject(g: Gen): string {
+  for (;;) {
+    const t = hookStdin(g);
+    try { if (JSON.parse(t) && typeof JSON.parse(t) === 'object') return t; } catch { /* again */ }
+  }
+}
 
 /** Random hook stdin: garbage, broken JSON, and hook JSON with mutated fields. */
 function hookStdin(g: Gen): string {
@@ -266,7 +277,7 @@ function hookStdin(g: Gen): string {
   }
 }
 
-test(`hook stdin fuzz in-process: parseHookInput, toolFilePath, seenMessageIds (${HOOK_PARSE_CASES} cases), handleHook (${HOOK_INPROC_CASES})`, { timeout: 60_000 }, async () => {
+test(`hook stdin fuzz in-process: parseHookInput, toolFilePath, seenFrames (${HOOK_PARSE_CASES} cases), handleHook (${HOOK_INPROC_CASES})`, { timeout: 60_000 }, async () => {
   const g = new Gen(rng(SEED ^ 0x600d));
   for (let i = 0; i < HOOK_PARSE_CASES; i++) {
     const text = hookStdin(g);
@@ -275,7 +286,7 @@ test(`hook stdin fuzz in-process: parseHookInput, toolFilePath, seenMessageIds (
     assert.ok(input && typeof input === 'object' && !Array.isArray(input), where);
     const p = toolFilePath(input, g.pick(['/w/a', '/', process.cwd()]));
     assert.ok(p === null || (typeof p === 'string' && isAbsolute(p) && !p.includes('\0')), `${where} → ${p}`);
-    assert.ok(Array.isArray(seenMessageIds(input)), where);
+    assert.ok(Array.isArray(seenFrames(input)), where);
   }
   const env = { ...process.env, CLAUDE_PEERS_HOME: b.home, CLAUDE_PEERS_PORT: String(b.port), CLAUDE_PID: String(claude.pid), CLAUDE_PEERS_CLAUDE_PID: '' };
   for (let i = 0; i < HOOK_INPROC_CASES; i++) {

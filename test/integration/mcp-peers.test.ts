@@ -3,6 +3,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnBroker, startMcpPeer, tempHome, waitFor, fakeClaude, type BrokerProc, type McpPeer } from '../support/processes.ts';
+import { BrokerClient } from '../../src/client/broker-client.ts';
+import { loadConfig } from '../../src/common/config.ts';
+import { processStart } from '../../src/common/process.ts';
+import { sessionKeyFor } from '../../src/common/session-key.ts';
 
 let b: BrokerProc;
 let home: string;
@@ -65,7 +69,12 @@ test('discovery, summary, send, push, reply, check_messages', async () => {
   const second = await a.call('send_message', { to: other.id, message: 'one more thing' });
   await waitFor(() => c.notes.find((n) => n.meta.message_id === String(second.structured.id)), 3000, 'the second push');
   assert.match((await c.call('whoami')).text, /1 unread message from/);
-  await b.client.post('/hooks', { event: 'PostToolUse', pid: c.claude.pid, cwd: process.cwd(), toolName: 'Bash', seenIds: [second.structured.id] });
+  // c's PostToolUse hook, as Claude Code's HTTP hook posts it with c's session key: the answer hands the message over.
+  const key = sessionKeyFor(loadConfig({ ...process.env, CLAUDE_PEERS_HOME: home, CLAUDE_PEERS_PORT: String(b.port) }), c.claude.pid!, processStart(c.claude.pid!));
+  const asC = new BrokerClient({ port: b.port, credential: key, proofKey: b.joinToken });
+  const handed = await asC.post<any>('/hooks/PostToolUse', { hook_event_name: 'PostToolUse', cwd: process.cwd(), tool_name: 'Bash', tool_input: { command: 'ls' } });
+  assert.match(handed.hookSpecificOutput.additionalContext, /one more thing/);
+  asC.close();
   await waitFor(async () => !/unread/.test((await c.call('whoami')).text), 3000, 'the reminder to go after a hook read the message');
 
   const reply = await c.call('send_message', { to: me.id, message: 'looks good', reply_to: sent.structured.id });

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnBroker, startMcpPeer, tempHome, waitFor, type BrokerProc, type McpPeer } from '../support/processes.ts';
-import { handleHook, waitForWake } from '../../src/hooks/run-hook.ts';
+import { handleHook, markRead, waitForWake } from '../../src/hooks/run-hook.ts';
 
 let b: BrokerProc, home: string, idle: McpPeer, other: McpPeer, idleName: string;
 before(async () => {
@@ -28,6 +28,7 @@ test('a message wakes the idle session with the framed message', async () => {
   assert.match(out.stderr, /<peer-message id="\d+" from="[a-z-]+"/);
   assert.match(out.stderr, /are you free to review\?/);
   assert.ok(Date.now() - t0 < 1000, 'woken at once');
+  await markRead(out); // what the waiter process does once stderr is written
   assert.equal((await idle.call('check_messages')).structured.messages.length, 0, 'handed over = read');
 });
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, spawnBroker, tempHome } from '../support/processes.ts';
+import { CLI, registerSession, spawnBroker, tempHome } from '../support/processes.ts';
 import { BrokerClient } from '../../src/client/broker-client.ts';
 
 const mode = (p: string) => (statSync(p).mode & 0o777).toString(8);
@@ -27,7 +27,7 @@ test('a first start leaves the home 0700 and every file in it 0600, whatever the
   let b;
   try { b = await spawnBroker(home); } finally { process.umask(before); }
   try {
-    await b.client.post('/peers', { pid: process.pid, cwd: '/w' }); // a write: the WAL and -shm exist now
+    await registerSession(b); // a write: the WAL and -shm exist now
     assert.equal(mode(home), '700');
     for (const f of readdirSync(home)) {
       const p = join(home, f);
@@ -64,7 +64,7 @@ test('an empty or short token file grants nothing: the broker replaces it and sa
       assert.match(token, /^[0-9a-f]{64}$/, 'a real secret now');
       assert.match(b.stderr(), /did not hold a valid secret .*replaced it/);
       for (const bearer of [null, planted]) {
-        const c = new BrokerClient({ port: b.port, token: bearer });
+        const c = new BrokerClient({ port: b.port, credential: bearer, proofKey: b.joinToken });
         await assert.rejects(c.get('/peers'), (e: { status?: number }) => e.status === 401, `"${planted}" (and no token) are refused`);
         c.close();
       }
@@ -120,7 +120,7 @@ function scribble(path: string, at: number, len: number): void {
 test('a database with a damaged page is kept aside and a fresh one serves; the driver is not blamed', async () => {
   const home = tempHome();
   let b = await spawnBroker(home);
-  for (let i = 0; i < 200; i++) await b.client.post('/peers', { pid: 100_000 + i, cwd: `/w/${'x'.repeat(500)}/${i}` });
+  for (let i = 0; i < 200; i++) await registerSession(b, { pid: 100_000 + i, cwd: `/w/${'x'.repeat(500)}/${i}` });
   await b.kill(); // a clean stop: everything is in peers.db, no WAL
   const size = statSync(join(home, 'peers.db')).size;
   assert.ok(size > 8 * 4096, `a database of several pages (${size} bytes)`);
@@ -132,7 +132,7 @@ test('a database with a damaged page is kept aside and a fresh one serves; the d
     assert.equal(copies.length, 1, `the damaged file is kept: ${readdirSync(home).join(', ')}`);
     assert.match(b.stderr(), /The peers database .*peers\.db was damaged .*It was moved to .*peers\.db\.damaged-/);
     assert.doesNotMatch(b.stderr(), /did not load|No SQLite driver/);
-    const { peer } = await b.client.post<{ peer: { id: string } }>('/peers', { pid: process.pid, cwd: '/w' });
+    const { peer } = await registerSession(b);
     assert.ok(peer.id, 'a session can join the fresh database');
   } finally {
     await b.kill();
@@ -142,13 +142,13 @@ test('a database with a damaged page is kept aside and a fresh one serves; the d
 test('a WAL whose header is garbage is reported and kept aside, not silently dropped', async () => {
   const home = tempHome();
   let b = await spawnBroker(home);
-  await b.client.post('/peers', { pid: process.pid, cwd: '/w' });
+  await registerSession(b);
   await b.kill('SIGKILL'); // the commit lives in the WAL only
   // A sound WAL left by kill -9 is no damage: its commit comes back.
   b = await spawnBroker(home);
   assert.doesNotMatch(b.stderr(), /damaged/);
   assert.equal((await b.client.get<{ peers: unknown[] }>('/peers?all=1')).peers.length, 1, 'the commit in the WAL survived');
-  await b.client.post('/peers', { pid: process.ppid, cwd: '/w2' });
+  await registerSession(b, { pid: process.ppid, cwd: '/w2' });
   await b.kill('SIGKILL');
   const wal = join(home, 'peers.db-wal');
   assert.ok(statSync(wal).size > 32, 'the WAL holds the commit');

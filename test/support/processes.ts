@@ -7,7 +7,9 @@ import { join, resolve } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { z } from 'zod';
+import { randomBytes } from 'node:crypto';
 import { BrokerClient } from '../../src/client/broker-client.ts';
+import type { Peer, RegisterRequest } from '../../src/protocol/wire.ts';
 
 export const CLI = resolve(__dirname, '../../dist/cli.js');
 
@@ -35,7 +37,25 @@ export async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs = 5000, wha
   }
 }
 
-export interface BrokerProc { proc: ChildProcess; port: number; home: string; client: BrokerClient; stderr: () => string; kill(signal?: NodeJS.Signals): Promise<void> }
+export interface BrokerProc {
+  proc: ChildProcess; port: number; home: string;
+  /** Acts as the user (the human at the panel): the token. */
+  client: BrokerClient;
+  joinToken: string;
+  stderr: () => string;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export interface TestSession { peer: Peer; key: string; client: BrokerClient }
+
+/** Registers a session the way an MCP server does (join token, then its own key); returns a client acting as it. */
+export async function registerSession(b: Pick<BrokerProc, 'port' | 'joinToken'>, r: Partial<Omit<RegisterRequest, 'sessionKey'>> & { key?: string } = {}): Promise<TestSession> {
+  const key = r.key ?? randomBytes(32).toString('hex');
+  const { key: _k, ...rest } = r;
+  const client = new BrokerClient({ port: b.port, credential: key, proofKey: b.joinToken });
+  const { peer } = await client.request<{ peer: Peer }>('POST', '/peers', { pid: process.pid, cwd: '/w', ...rest, sessionKey: key }, undefined, b.joinToken);
+  return { peer, key, client };
+}
 
 /** Starts `claude-peers broker` as its own process on a free port (or `port`). */
 export async function spawnBroker(home: string, opts: { port?: number; env?: NodeJS.ProcessEnv } = {}): Promise<BrokerProc> {
@@ -54,10 +74,10 @@ export async function spawnBroker(home: string, opts: { port?: number; env?: Nod
     const d = JSON.parse(now);
     return d.pid === proc.pid ? (d.port as number) : 0;
   }, 8000, 'the broker to start');
-  const client = new BrokerClient({ port, token: readFileSync(join(home, 'token'), 'utf8').trim() });
-  await waitFor(() => client.health(), 3000, 'broker health');
+  const client = new BrokerClient({ port, credential: readFileSync(join(home, 'token'), 'utf8').trim(), proofKey: readFileSync(join(home, 'join-token'), 'utf8').trim() });
+  await waitFor(async () => (await client.probe()) === 'ours', 3000, 'the broker to prove itself');
   return {
-    proc, port, home, client, stderr: () => err,
+    proc, port, home, client, joinToken: readFileSync(join(home, 'join-token'), 'utf8').trim(), stderr: () => err,
     kill: (signal: NodeJS.Signals = 'SIGTERM') => new Promise<void>((res) => {
       if (proc.exitCode !== null || proc.signalCode) return res();
       proc.once('exit', () => res());

@@ -13,7 +13,7 @@ function setup() {
   const { db } = openDatabase(join(tempHome(), 'peers.db'));
   const store = new Store(db, { ttlMs: 1000, conflictWindowMs: 60_000, now: clock });
   const coord = new Coordination(db, clock);
-  const [a, b, c] = [1, 2, 3].map((pid) => store.upsertPeer({ pid, cwd: '/w' }));
+  const [a, b, c] = [1, 2, 3].map((pid) => store.upsertPeer({ pid, cwd: '/w', keyHash: `k${pid}` }));
   return { store, coord, a, b, c, tick: (ms: number) => { now += ms; } };
 }
 

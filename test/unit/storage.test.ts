@@ -17,8 +17,9 @@ for (const d of DRIVERS) {
     const path = join(tempHome(), 'peers.db');
     const { db } = openDatabase(path, { driver: d.name });
     const store = new Store(db, { ttlMs: 60_000, conflictWindowMs: 60_000 });
-    const a = store.upsertPeer({ pid: 1, cwd: '/w' });
-    const b = store.upsertPeer({ pid: 2, cwd: '/w' });
+    const a = store.upsertPeer({ pid: 1, cwd: '/w', keyHash: 'a' });
+    const b = store.upsertPeer({ pid: 2, cwd: '/w', keyHash: 'b' });
+    const to = [{ id: b.id, name: b.name }];
     const body = 'x'.repeat(32 * 1024 - 16);
     // Batches of the sizes the broker's group commit makes, from one send to a full batch of 256.
     const sizes = [1, 3, 16, 64, 256];
@@ -27,7 +28,7 @@ for (const d of DRIVERS) {
     let maxWal = 0;
     for (let i = 0; written < 200 * MiB; i++) {
       const n = sizes[i % sizes.length];
-      db.transaction(() => { for (let k = 0; k < n; k++) store.sendWithin({ sender: a, to: b.id, body: `${sent + k} ${body}` }); });
+      db.transaction(() => { for (let k = 0; k < n; k++) store.insertMessage({ sender: a, recipients: to, broadcast: null, body: `${sent + k} ${body}`, replyTo: null }); });
       sent += n;
       written += n * body.length;
       maxWal = Math.max(maxWal, walBytes(path));

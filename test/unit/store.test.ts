@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { openDatabase } from '../../src/broker/sqlite.ts';
 import { MIGRATIONS, migrate } from '../../src/broker/migrations.ts';
-import { Store, StoreError } from '../../src/broker/store.ts';
+import { Store, type Sender } from '../../src/broker/store.ts';
+import { ApiError } from '../../src/broker/errors.ts';
+import { PeerService } from '../../src/broker/service.ts';
+import { RateLimiter } from '../../src/broker/rate-limit.ts';
 import { pickName, cleanName } from '../../src/broker/names.ts';
 import { tempHome } from '../support/processes.ts';
 import { DRIVERS } from '../support/drivers.ts';
@@ -12,7 +15,18 @@ function makeStore(now = () => Date.now()) {
   const { db } = openDatabase(join(tempHome(), 'peers.db'));
   return new Store(db, { ttlMs: 1000, conflictWindowMs: 60_000, now });
 }
-const reg = (s: Store, pid: number, cwd = '/w/a', extra = {}) => s.upsertPeer({ pid, cwd, gitRoot: '/w', ...extra });
+const reg = (s: Store, pid: number, cwd = '/w/a', extra = {}) => s.upsertPeer({ pid, cwd, gitRoot: '/w', keyHash: `key-of-${pid}`, ...extra });
+
+/** A send as the broker makes it (the service resolves, the store stores), in a transaction of its own. */
+function send(s: Store, m: { sender: Sender | null; to: string; body: string; replyTo?: number; humanName?: string }) {
+  return s.db.transaction(() => svc(s).sendWithin({ senderId: m.sender?.id ?? null, humanName: m.humanName ?? 'human', to: m.to, body: m.body, replyTo: m.replyTo ?? null }));
+}
+const services = new WeakMap<Store, PeerService>();
+function svc(s: Store): PeerService {
+  let v = services.get(s);
+  if (!v) services.set(s, (v = new PeerService({ store: s, secrets: { token: 'a'.repeat(64), joinToken: 'b'.repeat(64) }, limiter: new RateLimiter({ messagesPerMin: 0, requestsPerMin: 0 }) })));
+  return v;
+}
 
 test('a peer is keyed by its claude pid: re-registering keeps id and name', () => {
   const s = makeStore();
@@ -30,9 +44,20 @@ test('a peer is keyed by its claude pid: re-registering keeps id and name', () =
 
 test('a reused pid with another start time is a new peer', () => {
   const s = makeStore();
-  const a = reg(s, 200, '/w', { pidStart: '111' });
-  const b = reg(s, 200, '/w', { pidStart: '222' });
+  const a = reg(s, 200, '/w', { pidStart: '111', keyHash: 'first-process' });
+  const b = reg(s, 200, '/w', { pidStart: '222', keyHash: 'second-process' });
   assert.notEqual(a.id, b.id);
+});
+
+test('a session is its key: a live claude process cannot be taken over under another key', () => {
+  const s = makeStore();
+  const a = reg(s, 300, '/w', { pidStart: '9', keyHash: 'mine' });
+  assert.throws(() => reg(s, 300, '/w', { pidStart: '9', keyHash: 'theirs' }), (e: ApiError) => e.status === 409 && e.code === 'session_taken');
+  assert.equal(reg(s, 300, '/w/moved', { pidStart: '9', keyHash: 'mine' }).id, a.id, 'the same key comes back to the same peer');
+  assert.equal(s.peerIdByKeyHash('mine'), a.id);
+  s.markGone(a.id);
+  // Once the session is gone, its process may join again under a new key (a restarted MCP server without the old file).
+  assert.equal(reg(s, 300, '/w', { pidStart: '9', keyHash: 'new' }).id, a.id);
 });
 
 test('names are unique among live peers and sanitised', () => {
@@ -42,14 +67,19 @@ test('names are unique among live peers and sanitised', () => {
   const n = pickName(taken, null, () => seq[i++ % seq.length]);
   assert.ok(!taken.has(n));
   assert.equal(pickName(new Set(['x-y']), 'X Y'), 'x-y-2');
-  assert.equal(cleanName('human'), null);
   assert.equal(cleanName('  Feature/Auth!! '), 'feature-auth');
+  // Names nobody may take, and characters that could pose as someone else or break a line.
+  for (const reserved of ['human', 'System', 'USER', 'claude-peers', 'machine', 'repo']) assert.equal(cleanName(reserved), null, reserved);
+  assert.equal(cleanName('calm\u202eotter'), 'calmotter');
+  assert.equal(cleanName('calm\notter'), 'calm-otter');
+  assert.equal(cleanName('c\u200balm-ötter'), 'calm-otter');
+  assert.equal(cleanName('\u0441alm-otter'), 'alm-otter', 'a Cyrillic look-alike is not folded into the Latin name');
 });
 
 test('messages: queued → delivered → read, never backwards; order per sender kept', () => {
   const s = makeStore();
   const a = reg(s, 1), b = reg(s, 2);
-  const ids = [1, 2, 3].map((k) => s.send({ sender: a, to: b.name, body: `m${k}` })[0].id);
+  const ids = [1, 2, 3].map((k) => send(s, { sender: a, to: b.name, body: `m${k}` })[0].id);
   assert.deepEqual(s.inbox(b.id).map((m) => m.body), ['m1', 'm2', 'm3']);
   assert.deepEqual(s.setState(b.id, [ids[0]], 'read'), [ids[0]]);
   assert.deepEqual(s.setState(b.id, [ids[0]], 'delivered'), [], 'read never goes back to delivered');
@@ -60,18 +90,18 @@ test('messages: queued → delivered → read, never backwards; order per sender
 
 test('reply_to threading, broadcast scopes and unknown recipients', () => {
   const s = makeStore();
-  const a = reg(s, 1, '/w/a'), b = reg(s, 2, '/w/a'), c = reg(s, 3, '/w/c'), d = s.upsertPeer({ pid: 4, cwd: '/elsewhere' });
-  const q = s.send({ sender: a, to: b.id, body: 'question' })[0];
-  const r = s.send({ sender: b, to: a.name, body: 'answer', replyTo: q.id })[0];
+  const a = reg(s, 1, '/w/a'), b = reg(s, 2, '/w/a'), c = reg(s, 3, '/w/c'), d = s.upsertPeer({ pid: 4, cwd: '/elsewhere', keyHash: 'key-of-4' });
+  const q = send(s, { sender: a, to: b.id, body: 'question' })[0];
+  const r = send(s, { sender: b, to: a.name, body: 'answer', replyTo: q.id })[0];
   assert.equal(r.replyTo, q.id);
-  assert.throws(() => s.send({ sender: b, to: a.name, body: 'x', replyTo: 9999 }), (e: StoreError) => e.code === 'unknown_message');
-  assert.deepEqual(s.send({ sender: a, to: 'directory', body: 'dir' }).map((m) => m.toId), [b.id]);
-  assert.deepEqual(s.send({ sender: a, to: 'repo', body: 'repo' }).map((m) => m.toId).sort(), [b.id, c.id].sort());
-  assert.equal(s.send({ sender: a, to: 'machine', body: 'all' }).length, 3);
-  assert.deepEqual(s.send({ sender: null, to: 'under:/w', body: 'human' }).map((m) => m.toId).sort(), [a.id, b.id, c.id].sort());
+  assert.throws(() => send(s, { sender: b, to: a.name, body: 'x', replyTo: 9999 }), (e: ApiError) => e.code === 'unknown_message');
+  assert.deepEqual(send(s, { sender: a, to: 'directory', body: 'dir' }).map((m) => m.toId), [b.id]);
+  assert.deepEqual(send(s, { sender: a, to: 'repo', body: 'repo' }).map((m) => m.toId).sort(), [b.id, c.id].sort());
+  assert.equal(send(s, { sender: a, to: 'machine', body: 'all' }).length, 3);
+  assert.deepEqual(send(s, { sender: null, to: 'under:/w', body: 'human' }).map((m) => m.toId).sort(), [a.id, b.id, c.id].sort());
   assert.equal(d.gitRoot, null);
-  assert.throws(() => s.send({ sender: a, to: 'nobody-here', body: 'x' }), (e: StoreError) => e.status === 404 && /Live peers/.test(e.message));
-  const h = s.send({ sender: a, to: 'human', body: 'hi human' })[0];
+  assert.throws(() => send(s, { sender: a, to: 'nobody-here', body: 'x' }), (e: ApiError) => e.status === 404 && /Live peers/.test(e.message));
+  const h = send(s, { sender: a, to: 'human', body: 'hi human' })[0];
   assert.equal(h.toId, 'human');
   assert.equal(s.inbox('human')[0].body, 'hi human');
 });
@@ -79,24 +109,25 @@ test('reply_to threading, broadcast scopes and unknown recipients', () => {
 test('a send returns exactly the rows it stored; a refused send inside a batch writes nothing', () => {
   const s = makeStore();
   const a = reg(s, 1, '/w/a', { branch: 'main' }), b = reg(s, 2, '/w/a'), c = reg(s, 3, '/w/c');
-  const q = s.send({ sender: a, to: b.id, body: 'q' })[0];
+  const q = send(s, { sender: a, to: b.id, body: 'q' })[0];
   const sent = [
-    ...s.send({ sender: a, to: 'repo', body: 'to the repo', replyTo: q.id }),
-    ...s.send({ sender: null, fromName: ' Ada ', to: b.name, body: 'from a human' }),
+    ...send(s, { sender: a, to: 'repo', body: 'to the repo', replyTo: q.id }),
+    ...send(s, { sender: null, humanName: 'human (VS Code)', to: b.name, body: 'from a human' }),
   ];
   const read = [...s.inbox(b.id), ...s.inbox(c.id)].filter((m) => m.id !== q.id);
   const key = (m: { id: number; toId: string }) => `${m.id}:${m.toId}`;
   assert.deepEqual([...sent].sort((x, y) => key(x).localeCompare(key(y))), [...read].sort((x, y) => key(x).localeCompare(key(y))), 'built rows equal stored rows');
   assert.equal(sent[0].fromRepo, '/w');
-  assert.equal(sent[2].fromName, 'Ada');
+  assert.equal(sent[2].fromName, 'human (VS Code)');
 
   // The group commit's way: several sends in one transaction, refusals in between.
   const before = s.recentMessages(1000).length;
+  const within = (to: string, body: string, replyTo: number | null = null) => svc(s).sendWithin({ senderId: a.id, humanName: 'human', to, body, replyTo });
   s.db.transaction(() => {
-    s.sendWithin({ sender: a, to: b.id, body: 'one' });
-    assert.throws(() => s.sendWithin({ sender: a, to: 'nobody', body: 'x' }), StoreError);
-    assert.throws(() => s.sendWithin({ sender: a, to: b.id, body: 'x', replyTo: 424242 }), StoreError);
-    s.sendWithin({ sender: a, to: b.id, body: 'two' });
+    within(b.id, 'one');
+    assert.throws(() => within('nobody', 'x'), ApiError);
+    assert.throws(() => within(b.id, 'x', 424242), ApiError);
+    within(b.id, 'two');
   });
   const after = s.recentMessages(1000);
   assert.equal(after.length, before + 2);
@@ -107,7 +138,7 @@ test('sweep marks dead or silent peers gone; a gone peer returning keeps its inb
   let now = 1_000_000;
   const s = makeStore(() => now);
   const a = reg(s, 1), b = reg(s, 2);
-  s.send({ sender: a, to: b.id, body: 'while you were away' });
+  send(s, { sender: a, to: b.id, body: 'while you were away' });
   const dead = new Set([2]);
   assert.deepEqual(s.sweep((pid) => !dead.has(pid), () => false).map((p) => p.id), [b.id]);
   assert.deepEqual(s.listPeers().map((p) => p.id), [a.id]);
@@ -163,7 +194,7 @@ for (const d of DRIVERS) {
     const path = join(tempHome(), 'peers.db');
     const s = new Store(openDatabase(path, { driver: d.name }).db, { ttlMs: 1000, conflictWindowMs: 60_000 });
     const a = reg(s, 1), b = reg(s, 2);
-    s.send({ sender: a, to: b.id, body: `via ${d.name}` });
+    send(s, { sender: a, to: b.id, body: `via ${d.name}` });
     s.db.close();
     // Any other driver this Node has reads what this one wrote.
     for (const other of DRIVERS.filter((o) => !o.skip)) {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { PeersResponse, Peer } from '../../protocol/wire.ts';
-import { describePeer } from '../../protocol/framing.ts';
+import { PEER_LIST_NOTE, describePeer, fieldText } from '../../protocol/framing.ts';
 import type { PeerSession } from '../peer-session.ts';
 import { fail, respond } from './respond.ts';
 
@@ -31,13 +31,15 @@ export function registerListPeers(mcp: McpServer, session: PeerSession): void {
         .slice(0, limit);
       const more = others.length - shown.length;
       const text = others.length
-        ? `${others.length} other peer${others.length > 1 ? 's' : ''} (${scope}); you are ${me.name}:\n${shown.map((p) => describePeer(p)).join('\n')}` +
+        ? `${others.length} other peer${others.length > 1 ? 's' : ''} (${scope}); you are ${me.name}. ${PEER_LIST_NOTE}\n${shown.map((p) => describePeer(p)).join('\n')}` +
           (more ? `\n… and ${more} more: narrow with scope "repo" or "directory", or raise limit.` : '')
         : `No other peers in scope "${scope}" right now; you are ${me.name}.`;
       // Compact structured form: what a model or a client needs to act, not every file touched.
+      // Claude Code shows the model this JSON: the peers' own fields are made safe here too.
       const compact = shown.map((p) => ({
-        id: p.id, name: p.name, status: p.status, cwd: p.cwd, gitRoot: p.gitRoot, branch: p.branch,
-        summary: p.summary ?? p.task, files: p.files.slice(0, 5).map((f) => f.path), lastSeen: p.lastSeen,
+        id: p.id, name: p.name, kind: p.kind, host: p.host && fieldText(p.host, 100), status: p.status, cwd: fieldText(p.cwd, 300),
+        gitRoot: p.gitRoot && fieldText(p.gitRoot, 300), branch: p.branch && fieldText(p.branch, 100),
+        summary: fieldText(p.summary ?? p.task, 200) || null, files: p.files.slice(0, 5).map((f) => fieldText(f.path, 300)), lastSeen: p.lastSeen,
       }));
       return respond(session, text, { scope, you: me.id, total: others.length, peers: compact });
     } catch (e) {

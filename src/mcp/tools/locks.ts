@@ -3,9 +3,11 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { LockInfo } from '../../protocol/wire.ts';
 import type { PeerSession } from '../peer-session.ts';
 import { fail, respond } from './respond.ts';
+import { fieldText } from '../../protocol/framing.ts';
 
+// Lock names and reasons are written by other sessions: quoted and made safe.
 const describe = (l: LockInfo) =>
-  `- ${l.name}: ${l.holder ? `held by ${l.holder.name} since ${l.holder.acquiredAt} (${l.holder.reason ?? 'no reason'}), expires ${l.holder.expiresAt}` : 'free'}` +
+  `- "${fieldText(l.name)}": ${l.holder ? `held by ${l.holder.name} since ${l.holder.acquiredAt} ("${fieldText(l.holder.reason ?? 'no reason')}"), expires ${l.holder.expiresAt}` : 'free'}` +
   (l.waiters.length ? `; waiting: ${l.waiters.map((w) => w.name).join(', ')}` : '');
 
 export function registerLockTools(mcp: McpServer, session: PeerSession): void {
@@ -21,15 +23,15 @@ export function registerLockTools(mcp: McpServer, session: PeerSession): void {
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   }, async ({ name, reason, ttl_seconds, wait_seconds }) => {
     try {
-      const me = await session.current();
+      await session.current();
       const r = await session.client.post<{ granted: boolean; lock: LockInfo; position?: number }>(
         `/locks/${encodeURIComponent(name)}/acquire`,
-        { peer: me.id, reason: reason ?? null, ttlMs: ttl_seconds * 1000, waitMs: wait_seconds * 1000 },
+        { reason: reason ?? null, ttlMs: ttl_seconds * 1000, waitMs: wait_seconds * 1000 },
         wait_seconds * 1000 + 5000,
       );
       const text = r.granted
         ? `You hold the lock "${name}" until ${r.lock.holder?.expiresAt}. Release it with release_lock when done.`
-        : `The lock "${name}" is held by ${r.lock.holder?.name ?? 'another peer'} (${r.lock.holder?.reason ?? 'no reason'}). Try again later, wait with wait_seconds, or message them.`;
+        : `The lock "${name}" is held by ${r.lock.holder?.name ?? 'another peer'} ("${fieldText(r.lock.holder?.reason ?? 'no reason')}"). Try again later, wait with wait_seconds, or message them.`;
       return respond(session, text, { granted: r.granted, lock: r.lock });
     } catch (e) {
       return fail(e);
@@ -43,8 +45,8 @@ export function registerLockTools(mcp: McpServer, session: PeerSession): void {
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   }, async ({ name }) => {
     try {
-      const me = await session.current();
-      const r = await session.client.post<{ released: boolean }>(`/locks/${encodeURIComponent(name)}/release`, { peer: me.id });
+      await session.current();
+      const r = await session.client.post<{ released: boolean }>(`/locks/${encodeURIComponent(name)}/release`, {});
       return respond(session, r.released ? `Released "${name}".` : `You did not hold "${name}"; nothing to release.`, r);
     } catch (e) {
       return fail(e);
@@ -62,7 +64,7 @@ export function registerLockTools(mcp: McpServer, session: PeerSession): void {
       const { locks } = await session.client.get<{ locks: LockInfo[] }>('/locks');
       const { claims } = await session.client.get<{ claims: { peerName: string; pattern: string; reason: string | null; expiresAt: string }[] }>('/claims');
       const lines = [locks.length ? `Locks:\n${locks.map(describe).join('\n')}` : 'No locks held.',
-        claims.length ? `Claims:\n${claims.map((c) => `- ${c.pattern} by ${c.peerName} (${c.reason ?? 'no reason'}) until ${c.expiresAt}`).join('\n')}` : 'No file claims.'];
+        claims.length ? `Claims:\n${claims.map((c) => `- "${fieldText(c.pattern, 500)}" by ${c.peerName} ("${fieldText(c.reason ?? 'no reason')}") until ${c.expiresAt}`).join('\n')}` : 'No file claims.'];
       return respond(session, lines.join('\n'), { locks, claims });
     } catch (e) {
       return fail(e);
@@ -80,8 +82,8 @@ export function registerLockTools(mcp: McpServer, session: PeerSession): void {
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   }, async ({ paths, reason, ttl_seconds }) => {
     try {
-      const me = await session.current();
-      const { claims } = await session.client.post<{ claims: { pattern: string; expiresAt: string }[] }>('/claims', { peer: me.id, paths, reason: reason ?? null, ttlMs: ttl_seconds * 1000 });
+      await session.current();
+      const { claims } = await session.client.post<{ claims: { pattern: string; expiresAt: string }[] }>('/claims', { paths, reason: reason ?? null, ttlMs: ttl_seconds * 1000 });
       return respond(session, `You now claim: ${claims.map((c) => c.pattern).join(', ')}. Release with release_files when done.`, { claims });
     } catch (e) {
       return fail(e);
@@ -95,8 +97,8 @@ export function registerLockTools(mcp: McpServer, session: PeerSession): void {
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   }, async ({ paths }) => {
     try {
-      const me = await session.current();
-      const r = await session.client.post<{ released: number }>('/claims/release', { peer: me.id, paths: paths ?? null });
+      await session.current();
+      const r = await session.client.post<{ released: number }>('/claims/release', { paths: paths ?? null });
       return respond(session, `Released ${r.released} claim(s).`, r);
     } catch (e) {
       return fail(e);

@@ -16,8 +16,8 @@ export function registerSendMessage(mcp: McpServer, session: PeerSession): void 
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   }, async ({ to, message, reply_to }) => {
     try {
-      const me = await session.current();
-      const { messages } = await session.client.post<SendResponse>('/messages', { from: me.id, to, body: message, replyTo: reply_to ?? null });
+      await session.current();
+      const { messages } = await session.client.post<SendResponse>('/messages', { to, body: message, replyTo: reply_to ?? null });
       const names = messages.map((m) => m.toName).join(', ');
       return respond(session, `Sent message #${messages[0].id} to ${names}.`, { id: messages[0].id, to: messages.map((m) => ({ id: m.toId, name: m.toName })) });
     } catch (e) {

@@ -1,0 +1,583 @@
+// The broker's rules, in one place: who a credential is and what it may do, how a recipient is
+// resolved, what a hook event means for its session and what it answers, how messages are pushed
+// and handed over, locks and claims, and what observers are told. The HTTP layer (http.ts and its
+// fast path) parses a request and makes one call here; the store (store.ts) only stores.
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import { isAbsolute } from 'node:path';
+import { SECRET_RE } from '../protocol/credentials.ts';
+import {
+  HUMAN_ID, HookEventName, MAX_MESSAGE_BYTES, type AckRequest, type ClaimRequest, type CommandHookResponse, type Conflict,
+  type DeliveryState, type LockAcquireRequest, type Message, type Peer, type RegisterRequest, type Scope, type SendRequest,
+  type UnclaimRequest, type WaitResponse,
+} from '../protocol/wire.ts';
+import { VERSION } from '../common/config.ts';
+import { gitInfo } from '../common/git.ts';
+import { locksForCommand, lockName } from '../common/lock-commands.ts';
+import type { z } from 'zod';
+import { ApiError, forbidden, notFound, tooMany } from './errors.ts';
+import { EventHub, MAX_BUFFERED, type Subscriber } from './events.ts';
+import { GroupCommit } from './group-commit.ts';
+import { Coordination, type AcquireResult } from './coordination.ts';
+import type { RateLimiter } from './rate-limit.ts';
+import { Store, pathKey, type Sender } from './store.ts';
+import { Waiters } from './waiters.ts';
+import { EDIT_TOOLS, bashCommand, parseHookInput, seenFrames, taskFromPrompt, toolFilePath } from './hook-input.ts';
+import { handsOver, hookOutput, type HookPolicy } from './hook-output.ts';
+
+/** Who a request acts for, by its credential. */
+export type Principal = { kind: 'user' } | { kind: 'join' } | { kind: 'session'; peerId: string };
+
+export interface ServiceOptions {
+  store: Store;
+  /** The user's token and the join token (see protocol/credentials.ts). */
+  secrets: { token: string; joinToken: string };
+  limiter: RateLimiter;
+  log?: (line: string) => void;
+}
+
+/** At most this much peer text goes out with one hook answer; the rest waits for the next. */
+export const HANDOVER_BYTES = 24 * 1024;
+export const HANDOVER_COUNT = 20;
+/** A replay to a reconnecting stream goes in pages, and waits while its socket is this full. */
+const REPLAY_PAGE = 64;
+const REPLAY_HIGH_WATER = 256 * 1024;
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+function same(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+export interface SendInput { senderId: string | null; humanName: string; to: string; body: string; replyTo: number | null }
+
+export class PeerService {
+  readonly store: Store;
+  readonly hub: EventHub;
+  readonly coord: Coordination;
+  private readonly waiters = new Waiters();
+  /** Lock name → peer id → wake-up of that peer's waiting acquire (only the first in line is woken). */
+  private readonly lockWaits = new Map<string, Map<string, () => void>>();
+  private readonly sends: GroupCommit<SendInput, Message[]>;
+  private readonly keyCache = new Map<string, string>();
+  private readonly sealKey: Buffer;
+  private readonly log: (line: string) => void;
+  private lastConflicts = '[]';
+  private lastLocks = '[]';
+  private lastClaims = '[]';
+  private livePeers: { json: string; version: number; at: number } | null = null;
+
+  constructor(private readonly o: ServiceOptions) {
+    this.store = o.store;
+    this.log = o.log ?? (() => {});
+    this.sealKey = createHmac('sha256', o.secrets.token).update('claude-peers seal v1').digest();
+    this.hub = new EventHub(this.log, (peerId, id) => this.seal(peerId, id));
+    this.coord = new Coordination(o.store.db);
+    // The sender is looked up inside the batch's transaction: a read outside one is a transaction of its own.
+    this.sends = new GroupCommit(o.store.db, (i: SendInput) => this.sendWithin(i), (e) => e instanceof ApiError);
+  }
+
+  // ---- credentials ---------------------------------------------------------------------------
+
+  /** The principal a bearer credential names, or null when it names nobody. */
+  principal(bearer: string | null | undefined): Principal | null {
+    if (!bearer || !SECRET_RE.test(bearer)) return null;
+    if (same(bearer, this.o.secrets.token)) return { kind: 'user' };
+    if (same(bearer, this.o.secrets.joinToken)) return { kind: 'join' };
+    const h = sha256(bearer);
+    let id = this.keyCache.get(h);
+    if (id === undefined) {
+      id = this.store.peerIdByKeyHash(h) ?? undefined;
+      if (id) this.keyCache.set(h, id);
+    }
+    return id ? { kind: 'session', peerId: id } : null;
+  }
+
+  /** The answer to GET /v1/proof: that this broker knows the join token, for this port and nonce. */
+  proof(port: number, nonce: string): string {
+    return createHmac('sha256', this.o.secrets.joinToken).update(`claude-peers broker proof v1\n${port}\n${nonce}`).digest('hex');
+  }
+
+  /** The peer a session acts as; `id` (from a path) must be that peer. */
+  private self(p: Principal, id?: string): string {
+    if (p.kind !== 'session') {
+      throw forbidden(p.kind === 'join'
+        ? 'The join token only registers a session (POST /v1/peers); act with the session key you registered.'
+        : 'This is an action of a session: the user\'s token cannot act as a peer.');
+    }
+    if (id !== undefined && id !== p.peerId) throw forbidden(`This credential acts for peer ${p.peerId} only, not for ${id}.`);
+    return p.peerId;
+  }
+
+  private user(p: Principal, what: string): void {
+    if (p.kind !== 'user') throw forbidden(`${what} needs the user's token ($CLAUDE_PEERS_HOME/token): the panel and the claude-peers CLI hold it.`);
+  }
+
+  /** Whose inbox a request may acknowledge: a session its own, the user the human's. */
+  private inboxOwner(p: Principal, id: string): string {
+    if (p.kind === 'user') {
+      if (id !== HUMAN_ID) throw forbidden(`The user's token reads the human's inbox (/v1/peers/${HUMAN_ID}/…) only; a session's inbox is its own.`);
+      return id;
+    }
+    return this.self(p, id);
+  }
+
+  /** The key a rate limit counts a request against. */
+  rateKey(p: Principal | null): string | null {
+    return p?.kind === 'session' ? p.peerId : p?.kind === 'user' ? HUMAN_ID : null;
+  }
+
+  /** What proves that a channel push with this message id really came from us to this peer. */
+  seal(peerId: string, id: number): string {
+    return createHmac('sha256', this.sealKey).update(`${peerId}:${id}`).digest('hex').slice(0, 32);
+  }
+
+  // ---- peers -------------------------------------------------------------------------------
+
+  register(p: Principal, r: RegisterRequest): Peer {
+    if (p.kind === 'user') throw forbidden('Sessions register with the join token ($CLAUDE_PEERS_HOME/join-token) and their own session key.');
+    const keyHash = sha256(r.sessionKey);
+    if (p.kind === 'session' && this.store.peerIdByKeyHash(keyHash) !== p.peerId) throw forbidden('A session re-registers with its own session key only.');
+    const { sessionKey: _key, ...rest } = r;
+    const peer = this.store.upsertPeer({ ...rest, keyHash });
+    this.keyCache.set(keyHash, peer.id);
+    this.hub.broadcast({ type: 'peer', peer });
+    return peer;
+  }
+
+  heartbeat(p: Principal, id: string): { peer: Peer } {
+    return { peer: this.store.heartbeat(this.self(p, id)) };
+  }
+
+  setSummary(p: Principal, id: string, summary: string): Peer {
+    const peer = this.store.setSummary(this.self(p, id), summary);
+    this.hub.broadcast({ type: 'peer', peer });
+    return peer;
+  }
+
+  peer(p: Principal, id: string): Peer {
+    if (p.kind === 'join') throw forbidden('Register first (POST /v1/peers), then act with your session key.');
+    const peer = this.store.peer(id);
+    if (!peer) throw notFound('unknown_peer', `No peer with id ${id}.`);
+    return peer;
+  }
+
+  /**
+   * The live list as JSON, read on every list_peers and by every observer: it changes only when a
+   * peer event is announced (heartbeats move lastSeen alone, so up to a second of staleness there).
+   */
+  listPeersJson(p: Principal, all: boolean): string {
+    if (p.kind === 'join') throw forbidden('Register first (POST /v1/peers), then act with your session key.');
+    if (all) return JSON.stringify({ peers: this.store.listPeers(true) });
+    const now = Date.now();
+    if (!this.livePeers || this.livePeers.version !== this.hub.peerVersion || now - this.livePeers.at > 1000) {
+      this.livePeers = { json: JSON.stringify({ peers: this.store.listPeers() }), version: this.hub.peerVersion, at: now };
+    }
+    return this.livePeers.json;
+  }
+
+  // ---- messages ----------------------------------------------------------------------------
+
+  async send(p: Principal, r: z.infer<typeof SendRequest>): Promise<Message[]> {
+    const bytes = Buffer.byteLength(r.body);
+    if (bytes > MAX_MESSAGE_BYTES) {
+      throw new ApiError(413, 'message_too_large', `The message is ${bytes} bytes; the limit is ${MAX_MESSAGE_BYTES}. Shorten it, or put the details in a file and send its path.`);
+    }
+    let senderId: string | null = null;
+    if (p.kind === 'session') senderId = p.peerId;
+    else if (p.kind !== 'user') throw forbidden('Register first (POST /v1/peers), then send with your session key.');
+    const who = senderId ?? HUMAN_ID;
+    const wait = this.o.limiter.take('messagesPerMin', who);
+    if (wait) throw tooMany(wait, 'messages', this.o.limiter.limit('messagesPerMin'));
+    const humanName = r.via === 'terminal' ? 'human (terminal)' : r.via === 'panel' ? 'human (VS Code)' : 'human';
+    const messages = await this.sends.submit({ senderId, humanName, to: r.to, body: r.body, replyTo: r.replyTo ?? null });
+    this.hub.messages(messages);
+    for (const m of messages) this.waiters.wake(m.toId, 'message');
+    return messages;
+  }
+
+  /**
+   * One send, for a caller that holds the transaction (the group commit). Every refusal is thrown
+   * before the first write, so a refused send leaves nothing behind and needs no savepoint.
+   */
+  sendWithin(i: SendInput): Message[] {
+    const sender = i.senderId ? this.store.sender(i.senderId) : null;
+    if (i.senderId && !sender) throw notFound('unknown_peer', `Sender ${i.senderId} is not registered: register again (POST /v1/peers).`);
+    const { recipients, broadcast } = this.resolveRecipients(i.to, sender);
+    if (!recipients.length) {
+      throw notFound('no_recipients', `Nobody else is in scope "${i.to}" right now, so nothing was sent. list_peers shows who is around.`);
+    }
+    if (i.replyTo !== null && !this.store.messageExists(i.replyTo)) {
+      throw notFound('unknown_message', `reply_to ${i.replyTo} names no message; check the id in check_messages.`);
+    }
+    return this.store.insertMessage({ sender, humanName: i.humanName, recipients, broadcast, body: i.body, replyTo: i.replyTo });
+  }
+
+  /**
+   * `to`: a peer id or name, "human", or a scope relative to the sender ("machine"; "directory":
+   * the same folder; "repo": the same repository) or "under:<folder>" (every peer below it).
+   */
+  resolveRecipients(to: string, sender: Sender | null): { recipients: { id: string; name: string }[]; broadcast: Scope | null } {
+    const t = to.trim();
+    if (t.toLowerCase() === HUMAN_ID) {
+      if (!sender) throw new ApiError(400, 'bad_recipient', 'The human cannot message the human: name a peer, or "machine".');
+      return { recipients: [{ id: HUMAN_ID, name: HUMAN_ID }], broadcast: null };
+    }
+    const scope = t === 'machine' || t === 'directory' || t === 'repo' ? (t as Scope) : null;
+    if (scope || t.startsWith('under:')) {
+      const live = this.store.listPeers().filter((q) => q.id !== sender?.id);
+      let targets: Peer[];
+      if (scope === 'machine') targets = live;
+      else if (scope) {
+        if (!sender) throw new ApiError(400, 'bad_scope', `Scope "${scope}" is relative to the sender; a human sender must use "machine" or "under:<folder>".`);
+        targets = scope === 'directory'
+          ? live.filter((q) => q.cwd === sender.cwd)
+          : live.filter((q) => (q.gitRoot ?? q.cwd) === (sender.gitRoot ?? sender.cwd));
+      } else {
+        const dir = t.slice('under:'.length).replace(/[\\/]+$/, '');
+        targets = live.filter((q) => q.cwd === dir || q.cwd.startsWith(dir + '/') || q.cwd.startsWith(dir + '\\'));
+      }
+      return { recipients: targets.map((q) => ({ id: q.id, name: q.name })), broadcast: scope ?? 'directory' };
+    }
+    const ref = this.store.peerRef(t);
+    if (ref) return { recipients: [ref], broadcast: null };
+    const names = this.store.listPeers().map((q) => q.name).join(', ') || 'none';
+    throw notFound('unknown_recipient', `No peer called "${t}". Live peers: ${names}. Use list_peers to see them, or "machine" / "directory" / "repo" to broadcast.`);
+  }
+
+  /** An inbox: a session reads its own; the user (who sees every message in the panel anyway) any. */
+  inbox(p: Principal, id: string, all: boolean): Message[] {
+    const owner = p.kind === 'user' ? id : this.inboxOwner(p, id);
+    return this.store.inbox(owner, all ? ['queued', 'delivered', 'read'] : ['queued', 'delivered']);
+  }
+
+  ack(p: Principal, id: string, r: z.infer<typeof AckRequest>): { changed: number[] } {
+    const owner = this.inboxOwner(p, id);
+    return { changed: this.markState(owner, r.ids, r.state) };
+  }
+
+  /** Moves deliveries forward and tells observers and the recipient's own server (its unread line). */
+  markState(owner: string, ids: number[], state: 'delivered' | 'read'): number[] {
+    const changed = this.store.setState(owner, ids, state);
+    if (changed.length) this.hub.broadcast({ type: 'message_state', ids: changed, toId: owner, state }, owner);
+    return changed;
+  }
+
+  recentMessages(p: Principal, limit: number, before?: number): Message[] {
+    this.user(p, 'Reading every session\'s messages');
+    return this.store.recentMessages(limit, before);
+  }
+
+  // ---- hooks -------------------------------------------------------------------------------
+
+  /**
+   * One Claude Code hook event of a session, as Claude Code wrote it. Returns the hook output and
+   * the ids of the messages it hands over; the caller marks those read once the output is out
+   * (an HTTP hook's response written, or the command hook's stdout written whole).
+   */
+  hook(p: Principal, eventName: string, raw: unknown, policy: { conflicts: HookPolicy; locks: HookPolicy }): CommandHookResponse {
+    const peerId = this.self(p);
+    const input = parseHookInput(raw);
+    const ev = HookEventName.safeParse(eventName);
+    if (!ev.success) return { output: null, handed: [], peer: peerId };
+    const event = ev.data;
+    const before = this.store.peer(peerId)!;
+    const cwd = input.cwd && isAbsolute(input.cwd) ? input.cwd : before.cwd;
+    const git = gitInfo(cwd);
+    const status = event === 'Stop' ? 'idle'
+      : event === 'UserPromptSubmit' || event === 'PreToolUse' || event === 'PostToolUse' ? 'working'
+      : event === 'Notification' && input.notification_type === 'permission_prompt' ? 'waiting'
+      : event === 'Notification' && input.notification_type === 'idle_prompt' ? 'idle'
+      : undefined;
+    const filePath = input.tool_name && EDIT_TOOLS.has(input.tool_name) ? toolFilePath(input, cwd) : null;
+    // Channel frames count as seen only when they carry our seal for this peer: a frame copied
+    // into a summary or a message by another peer names an id but cannot forge the seal.
+    const seen = before.channels && event !== 'PreToolUse'
+      ? seenFrames(input).filter((f) => f.seal.length === 32 && same(f.seal, this.seal(peerId, f.id))).map((f) => f.id)
+      : [];
+
+    let read: number[] = [];
+    const peer = this.store.db.transaction(() => {
+      const updated = this.store.updateSession(peerId, { cwd, gitRoot: git.root, branch: git.branch, sessionId: input.session_id ?? null, status });
+      if (event === 'UserPromptSubmit') {
+        const task = taskFromPrompt(input.prompt);
+        if (task) this.store.setTask(peerId, task);
+      }
+      if (event === 'SessionEnd') this.store.markGone(peerId);
+      if (event === 'PostToolUse' && filePath) this.store.touchFile(peerId, filePath, input.tool_name ?? 'Edit');
+      if (seen.length) read = this.store.setState(peerId, seen, 'read');
+      return event === 'SessionEnd' || event === 'UserPromptSubmit' || event === 'PostToolUse' ? this.store.peer(peerId)! : updated;
+    });
+    this.hub.broadcast({ type: 'peer', peer });
+    if (read.length) this.hub.broadcast({ type: 'message_state', ids: read, toId: peerId, state: 'read' }, peerId);
+    // The session is working again: an idle-rewake waiter has nothing to do.
+    if (event === 'UserPromptSubmit' || event === 'PreToolUse' || event === 'SessionEnd') this.waiters.wake(peerId, 'busy');
+
+    const stopHookActive = input.stop_hook_active === true;
+    const wantsMessages = event === 'SessionStart' || event === 'UserPromptSubmit' || event === 'PostToolUse' || (event === 'Stop' && !stopHookActive);
+    const { messages, more } = wantsMessages ? this.handover(peerId) : { messages: [], more: 0 };
+
+    const conflicts: Conflict[] = event === 'PreToolUse' && filePath
+      ? [...this.store.othersOnFile(peerId, filePath), ...this.coord.claimsOn(filePath, peerId)]
+      : [];
+    if (event === 'PostToolUse' && filePath) this.publishConflicts();
+
+    let lockBlocked;
+    const command = bashCommand(input);
+    if (command && (event === 'PreToolUse' || event === 'PostToolUse')) {
+      if (event === 'PreToolUse') {
+        // Take the locks this command needs for its duration; report the first one held elsewhere.
+        const repo = peer.gitRoot ?? peer.cwd;
+        for (const kind of locksForCommand(command)) {
+          const name = lockName(kind, repo);
+          const r = this.coord.acquire(peerId, name, 10 * 60_000, `auto: ${command.slice(0, 120)}`);
+          if (!r.granted) {
+            this.coord.release(name, peerId); // the hook does not wait in line
+            lockBlocked = r.lock;
+            this.releaseAuto(peerId);
+            break;
+          }
+        }
+      } else {
+        this.releaseAuto(peerId);
+      }
+      this.publishCoordination();
+    }
+    const facts = {
+      event, peer, messages, more, stopHookActive, conflicts, lockBlocked, conflictPolicy: policy.conflicts, lockPolicy: policy.locks,
+      ...(event === 'SessionStart' ? {
+        others: this.store.listPeers().filter((q) => q.id !== peerId),
+        locks: this.coord.locks().filter((l) => l.holder?.id === peerId || l.waiters.some((w) => w.id === peerId)),
+        claims: this.coord.claims().filter((c) => c.peerId === peerId),
+      } : {}),
+    };
+    return { output: hookOutput(facts), handed: handsOver(facts) ? messages.map((m) => m.id) : [], peer: peerId };
+  }
+
+  /** The unread messages one hook may hand over (capped in bytes and count), and how many wait beyond them. */
+  handover(peerId: string): { messages: Message[]; more: number } {
+    const unread = this.store.inbox(peerId, ['queued', 'delivered'], HANDOVER_COUNT + 1);
+    const messages: Message[] = [];
+    let bytes = 0;
+    for (const m of unread) {
+      const b = Buffer.byteLength(m.body);
+      // A message is never cut: the first always goes, the rest while they fit.
+      if (messages.length && (bytes + b > HANDOVER_BYTES || messages.length >= HANDOVER_COUNT)) break;
+      messages.push(m);
+      bytes += b;
+    }
+    const total = unread.length > HANDOVER_COUNT ? this.store.inboxCount(peerId) : unread.length;
+    return { messages, more: total - messages.length };
+  }
+
+  /** The asyncRewake waiter's long poll: until a message arrives, the session gets busy, or time is up. */
+  async wait(p: Principal, waitMs: number, onClose: (fn: () => void) => void): Promise<WaitResponse> {
+    const peerId = this.self(p);
+    const found = this.store.peer(peerId);
+    const answer = (reason: WaitResponse['reason'], peer: Peer | null): WaitResponse =>
+      ({ reason, peer, messages: reason === 'message' && peer ? this.handover(peer.id).messages : [] });
+    if (!found) return answer('unknown_peer', null);
+    if (this.store.inboxCount(peerId)) return answer('message', found);
+    const w = this.waiters.wait(peerId, waitMs);
+    onClose(() => w.cancel());
+    const reason = await w.done;
+    return answer(reason, this.store.peer(peerId));
+  }
+
+  // ---- coordination ------------------------------------------------------------------------
+
+  /** Edit/edit conflicts, plus edits of files another live peer has claimed. */
+  conflicts(): Conflict[] {
+    const byKey = new Map(this.store.conflicts().map((c) => [pathKey(c.path), c]));
+    // One claims query for all touches: per touch it scanned every live peer (O(peers × touches)).
+    const claims = this.coord.claims();
+    for (const t of claims.length ? this.store.recentTouches() : []) {
+      for (const cc of this.coord.claimsOn(t.path, t.peerId, claims)) {
+        const key = pathKey(t.path);
+        const c = byKey.get(key) ?? { path: t.path, peers: [] };
+        const add = [{ id: t.peerId, name: t.peerName, at: new Date(t.at).toISOString(), how: 'edit' as const }, ...cc.peers];
+        for (const q of add) if (!c.peers.some((x) => x.id === q.id && x.how === q.how)) c.peers.push(q);
+        byKey.set(key, c);
+      }
+    }
+    return [...byKey.values()];
+  }
+
+  /** Tells observers when the set of conflicting files changed. */
+  publishConflicts(): Conflict[] {
+    const conflicts = this.conflicts();
+    const json = JSON.stringify(conflicts);
+    if (json !== this.lastConflicts) {
+      this.lastConflicts = json;
+      this.hub.broadcast({ type: 'conflicts', conflicts });
+    }
+    return conflicts;
+  }
+
+  /** Tells observers about locks and claims when they changed. */
+  publishCoordination(): void {
+    const locks = this.coord.locks();
+    const lj = JSON.stringify(locks);
+    if (lj !== this.lastLocks) { this.lastLocks = lj; this.hub.broadcast({ type: 'locks', locks }); }
+    const claims = this.coord.claims();
+    const cj = JSON.stringify(claims);
+    if (cj !== this.lastClaims) { this.lastClaims = cj; this.hub.broadcast({ type: 'claims', claims }); }
+  }
+
+  locks(p: Principal) {
+    if (p.kind === 'join') throw forbidden('Register first (POST /v1/peers), then act with your session key.');
+    this.cleanupCoordination();
+    return this.coord.locks();
+  }
+
+  claims(p: Principal) {
+    if (p.kind === 'join') throw forbidden('Register first (POST /v1/peers), then act with your session key.');
+    return this.coord.claims();
+  }
+
+  private livePeer(id: string): Peer {
+    const peer = this.store.peer(id);
+    if (!peer || peer.status === 'gone') throw notFound('unknown_peer', `No live peer with id ${id}: register again.`);
+    return peer;
+  }
+
+  /**
+   * Takes a lock, or waits in line for it up to waitMs: a waiter sleeps until the lock is released
+   * (only the first in line is woken), its holder's lease runs out, or its own place needs
+   * refreshing, instead of retrying on a timer (100 waiters used to cost the broker seconds).
+   */
+  async acquire(p: Principal, name: string, r: z.infer<typeof LockAcquireRequest>, closed: () => boolean): Promise<AcquireResult> {
+    const peerId = this.self(p);
+    this.livePeer(peerId);
+    const deadline = Date.now() + r.waitMs;
+    let out = this.coord.acquire(peerId, name, r.ttlMs, r.reason ?? null);
+    this.publishCoordination();
+    while (!out.granted && Date.now() < deadline && !closed()) {
+      const expiry = out.lock.holder ? Date.parse(out.lock.holder.expiresAt) + 5 : Infinity;
+      await this.lockWait(name, peerId, Math.min(deadline, expiry, Date.now() + 30_000) - Date.now());
+      if (closed()) break;
+      out = this.coord.acquire(peerId, name, r.ttlMs, r.reason ?? null);
+    }
+    if (!out.granted && r.waitMs > 0) { this.coord.release(name, peerId); this.lockReleased(name); } // stop waiting: leave the line
+    this.publishCoordination();
+    return out;
+  }
+
+  private lockWait(name: string, peerId: string, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      let line = this.lockWaits.get(name);
+      if (!line) this.lockWaits.set(name, (line = new Map()));
+      const done = () => {
+        clearTimeout(timer);
+        const l = this.lockWaits.get(name);
+        if (l?.get(peerId) === done) l.delete(peerId);
+        if (l && !l.size) this.lockWaits.delete(name);
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, ms));
+      line.get(peerId)?.();
+      line.set(peerId, done);
+    });
+  }
+
+  /** After a lock was released: the first peer waiting for it tries again. */
+  private lockReleased(name: string): void {
+    const line = this.lockWaits.get(name);
+    if (!line) return;
+    const first = this.coord.locks().find((l) => l.name === name)?.waiters.find((w) => line.has(w.id));
+    (first ? line.get(first.id) : line.values().next().value)?.();
+  }
+
+  private releaseAuto(peerId: string): void {
+    for (const name of this.coord.releaseAuto(peerId)) this.lockReleased(name);
+  }
+
+  release(p: Principal, name: string, force: boolean): { released: boolean } {
+    let released: boolean;
+    if (force) {
+      this.user(p, 'Breaking someone else\'s lock');
+      released = this.coord.release(name, null, true);
+    } else {
+      released = this.coord.release(name, this.self(p), false);
+    }
+    if (released) this.lockReleased(name);
+    this.publishCoordination();
+    return { released };
+  }
+
+  claim(p: Principal, r: z.infer<typeof ClaimRequest>) {
+    const peer = this.livePeer(this.self(p));
+    const claims = this.coord.claim(peer.id, absolutise(peer.cwd, r.paths), r.reason ?? null, r.ttlMs);
+    this.publishCoordination();
+    this.publishConflicts();
+    return { claims };
+  }
+
+  unclaim(p: Principal, r: z.infer<typeof UnclaimRequest>) {
+    const peer = this.livePeer(this.self(p));
+    const released = this.coord.unclaim(peer.id, r.paths ? absolutise(peer.cwd, r.paths) : null);
+    this.publishCoordination();
+    this.publishConflicts();
+    return { released };
+  }
+
+  private cleanupCoordination(): void {
+    if (this.coord.cleanup()) for (const name of [...this.lockWaits.keys()]) this.lockReleased(name);
+  }
+
+  // ---- events ------------------------------------------------------------------------------
+
+  /**
+   * Opens a stream: a session's own inbox, or (the user) everything. A session's stream first
+   * gets every message still queued for it, oldest first, in pages that wait for the socket to
+   * drain (a session that was away for 10,000 messages gets all of them, at the pace it reads).
+   */
+  openStream(p: Principal, res: ServerResponse, peerId: string | null): void {
+    if (peerId === null) this.user(p, 'Following every session\'s events');
+    else this.self(p, peerId);
+    const sub = this.hub.subscribe(res, peerId);
+    this.hub.send(sub, { type: 'hello', brokerPid: process.pid, version: VERSION });
+    if (peerId) {
+      sub.replayingAfter = 0;
+      this.replay(sub, peerId);
+    }
+  }
+
+  private replay(sub: Subscriber, peerId: string): void {
+    if (sub.res.destroyed || sub.replayingAfter === null) return;
+    const page = this.store.inbox(peerId, ['queued'], REPLAY_PAGE, sub.replayingAfter);
+    for (const m of page) this.hub.sendMessage(sub, m, true);
+    if (page.length) sub.replayingAfter = page[page.length - 1].id;
+    this.hub.flush();
+    if (page.length < REPLAY_PAGE) { sub.replayingAfter = null; return; } // caught up: live from here on
+    if (sub.res.writableLength > REPLAY_HIGH_WATER && sub.res.writableLength <= MAX_BUFFERED) sub.res.once('drain', () => this.replay(sub, peerId));
+    else setImmediate(() => this.replay(sub, peerId));
+  }
+
+  // ---- upkeep ------------------------------------------------------------------------------
+
+  /** A liveness sweep: peers whose process ended or that went silent are gone; what they held is dropped. */
+  sweep(alive: (pid: number) => boolean): Peer[] {
+    const gone = this.store.sweep(alive, (id) => this.hub.connected(id));
+    for (const peer of gone) this.hub.broadcast({ type: 'peer_gone', peer });
+    this.cleanupCoordination();
+    this.publishCoordination();
+    this.publishConflicts();
+    return gone;
+  }
+
+  close(): void {
+    this.waiters.close();
+    for (const line of this.lockWaits.values()) for (const wake of line.values()) wake();
+    this.hub.close();
+  }
+}
+
+/** Claims name files relative to the claiming peer's working directory unless absolute. */
+function absolutise(cwd: string, paths: string[]): string[] {
+  const base = cwd.replace(/[\\/]+$/, '');
+  return paths.map((p) => (/^([A-Za-z]:)?[\\/]/.test(p) ? p : `${base}/${p.replace(/^\.\//, '')}`));
+}
+
+export type { DeliveryState };
