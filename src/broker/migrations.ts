@@ -35,6 +35,8 @@ export const MIGRATIONS: string[] = [
   // 3: each peer's session credential (its SHA-256), so a request acts as one peer only.
   `ALTER TABLE peers ADD COLUMN key_hash TEXT;
    CREATE UNIQUE INDEX peers_key ON peers (key_hash);`,
+  // 4: how the session's Claude Code names our tools (the plugin prefixes them), for hook answers.
+  `ALTER TABLE peers ADD COLUMN tool_prefix TEXT;`,
 ];
 
 /** Applies the steps after the database's user_version, up to `upTo` (all by default). */

@@ -346,6 +346,7 @@ export class PeerService {
     }
     const facts = {
       event, peer, messages, more, stopHookActive, conflicts, lockBlocked, conflictPolicy: policy.conflicts, lockPolicy: policy.locks,
+      toolPrefix: this.store.toolPrefix(peerId) ?? undefined,
       ...(event === 'SessionStart' ? {
         others: this.store.listPeers().filter((q) => q.id !== peerId),
         locks: this.coord.locks().filter((l) => l.holder?.id === peerId || l.waiters.some((w) => w.id === peerId)),

@@ -16,7 +16,7 @@ interface PeerRow {
   id: string; name: string; pid: number; pid_start: string | null; session_id: string | null;
   cwd: string; git_root: string | null; branch: string | null; tty: string | null;
   terminal_id: string | null; summary: string | null; task: string | null; status: string;
-  channels: number; registered_at: number; last_seen: number; gone: number; key_hash: string | null;
+  channels: number; registered_at: number; last_seen: number; gone: number; key_hash: string | null; tool_prefix: string | null;
 }
 interface MessageRow {
   id: number; from_id: string; from_name: string; from_kind: string; from_cwd: string | null;
@@ -87,11 +87,12 @@ export class Store {
         this.db.prepare(
           `UPDATE peers SET pid = ?, pid_start = COALESCE(?, pid_start), session_id = COALESCE(?, session_id), cwd = ?,
              git_root = ?, branch = ?, tty = COALESCE(?, tty), terminal_id = COALESCE(?, terminal_id),
-             channels = COALESCE(?, channels), status = ?, last_seen = ?, gone = 0, key_hash = ? WHERE id = ?`,
+             channels = COALESCE(?, channels), status = ?, last_seen = ?, gone = 0, key_hash = ?,
+             tool_prefix = COALESCE(?, tool_prefix) WHERE id = ?`,
         ).run(
           r.pid, r.pidStart ?? null, r.sessionId ?? null, r.cwd, r.gitRoot ?? null, r.branch ?? null, r.tty ?? null,
           r.terminalId ?? null, r.channels === undefined ? null : Number(r.channels),
-          r.status ?? (row.gone ? 'idle' : row.status), now, r.keyHash, row.id,
+          r.status ?? (row.gone ? 'idle' : row.status), now, r.keyHash, r.toolPrefix ?? null, row.id,
         );
         // A peer coming back may collide with a name handed out while it was gone.
         if (row.gone && this.liveNames(row.id).has(row.name)) {
@@ -103,14 +104,19 @@ export class Store {
       const name = pickName(this.liveNames(null), r.preferredName);
       this.db.prepare(
         `INSERT INTO peers (id, name, pid, pid_start, session_id, cwd, git_root, branch, tty, terminal_id,
-           summary, task, status, channels, registered_at, last_seen, gone, key_hash)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?, ?, ?, 0, ?)`,
+           summary, task, status, channels, registered_at, last_seen, gone, key_hash, tool_prefix)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?, ?, ?, 0, ?, ?)`,
       ).run(
         id, name, r.pid, r.pidStart ?? null, r.sessionId ?? null, r.cwd, r.gitRoot ?? null, r.branch ?? null,
-        r.tty ?? null, r.terminalId ?? null, r.status ?? 'idle', Number(r.channels ?? false), now, now, r.keyHash,
+        r.tty ?? null, r.terminalId ?? null, r.status ?? 'idle', Number(r.channels ?? false), now, now, r.keyHash, r.toolPrefix ?? null,
       );
       return this.peer(id)!;
     });
+  }
+
+  /** How a peer's Claude Code names our tools (null: the default prefix). */
+  toolPrefix(id: string): string | null {
+    return this.db.prepare('SELECT tool_prefix FROM peers WHERE id = ?').get<{ tool_prefix: string | null }>(id)?.tool_prefix ?? null;
   }
 
   /** The peer a session key's hash is bound to (any state), or null. */

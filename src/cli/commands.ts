@@ -1,12 +1,17 @@
 // The human-facing subcommands of `claude-peers`.
-import { loadConfig, VERSION, type PeersConfig } from '../common/config.ts';
+import { loadConfig, parsePort, VERSION, type PeersConfig } from '../common/config.ts';
 import { BrokerClient, BrokerError } from '../client/broker-client.ts';
 import { startBroker, PortInUseError } from '../broker/broker.ts';
-import { hooksFor, mcpAddLine } from '../common/launch-config.ts';
+import { allowOurTools, currentRuntime, hooksFor, mcpAddLine, mcpConfig, writeRuntimeFile } from '../common/launch-config.ts';
+import { shellQuote } from '../common/hook-config.ts';
+import { PLUGIN_DIR, PLUGIN_ID } from '../common/plugin-files.ts';
+import { PLUGIN_TOOL_PREFIX } from '../protocol/framing.ts';
+import { dirname, join } from 'node:path';
 import type { BrokerStatus, InboxResponse, Message, Peer, SendResponse } from '../protocol/wire.ts';
 import { HUMAN_ID } from '../protocol/wire.ts';
 
-type Flags = Record<string, string | true>;
+/** Parsed command-line options (node:util parseArgs, see main.ts). */
+export type Flags = Record<string, string | boolean | undefined>;
 
 export async function runCommand(cmd: string, args: string[], flags: Flags): Promise<number> {
   const cfg = loadConfig();
@@ -16,7 +21,7 @@ export async function runCommand(cmd: string, args: string[], flags: Flags): Pro
     case 'peers': return peers(cfg, flags);
     case 'send': return send(cfg, args, flags);
     case 'inbox': return inbox(cfg, flags);
-    case 'setup-claude': return setupClaude();
+    case 'setup-claude': return setupClaude(cfg, flags);
     default: return 2;
   }
 }
@@ -26,14 +31,17 @@ const stamp = () => new Date().toISOString();
 async function runBroker(cfg: PeersConfig, flags: Flags): Promise<number> {
   let port = cfg.port;
   if (typeof flags.port === 'string') {
-    port = Number(flags.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      console.error(`claude-peers: --port ${flags.port} is not a port number (1-65535).`);
+    const p = parsePort(flags.port, true);
+    if (p === null) {
+      console.error(`claude-peers: --port ${flags.port} is not a port number: give an integer between 1 and 65535 (0 picks a free one).`);
       return 2;
     }
+    port = p;
   }
   try {
     const broker = await startBroker({ config: cfg, port, log: (l) => console.error(`${stamp()} ${l}`) });
+    // The plugin's launcher runs this install when VS Code has not set another up.
+    try { writeRuntimeFile(cfg, currentRuntime(dirname(__filename))); } catch { /* the plugin falls back to claude-peers on PATH */ }
     const stop = (sig: string) => {
       console.error(`${stamp()} ${sig}: stopping`);
       void broker.close().then(() => process.exit(0));
@@ -150,19 +158,34 @@ async function inbox(cfg: PeersConfig, flags: Flags): Promise<number> {
   return -1;
 }
 
-function setupClaude(): number {
-  const rt = { node: process.execPath, cli: __filename, electron: !!process.versions.electron };
-  const hooks = hooksFor(rt);
-  console.log(`# 1. Add the claude-peers MCP server for every project (user scope):
+/** What `setup-claude` prints: every way to put sessions outside VS Code on the network, nothing written. */
+function setupClaude(cfg: PeersConfig, flags: Flags): number {
+  const rt = currentRuntime(dirname(__filename), process.env.CLAUDE_PEERS_HOME ? { CLAUDE_PEERS_HOME: cfg.home } : {});
+  const settings = { ...hooksFor(rt), ...allowOurTools() };
+  if (flags.json) {
+    console.log(JSON.stringify({ mcpConfig: mcpConfig(rt), settings }, null, 2));
+    return 0;
+  }
+  const plugin = join(dirname(__filename), '..', PLUGIN_DIR);
+  const q = (s: string) => shellQuote(s);
+  console.log(`# Claude Peers for Claude Code sessions outside VS Code. Nothing was written: review, then run what you choose.
+
+# 1. The plugin: our MCP server and hooks in one step, for every project.
+claude plugin marketplace add ${q(plugin)}
+claude plugin install ${PLUGIN_ID}
+#    and let its tools run without a prompt (they message peers; none touches files or runs commands):
+#    add ${JSON.stringify(allowOurTools(PLUGIN_TOOL_PREFIX).permissions.allow[0])} to "permissions.allow" in ~/.claude/settings.json.
+
+# 2. Or start sessions with claude-peers instead of claude: the fastest hooks (HTTP, a few ms per tool call).
+#    claude-peers claude [your usual claude arguments]
+
+# 3. Or without plugins: the MCP server for every project (user scope),
 ${mcpAddLine(rt)}
+#    and these hooks and allow rule, merged into ~/.claude/settings.json (or saved to a file for claude --settings <file>):
+${JSON.stringify(settings, null, 2)}
 
-# 2. Add these hooks to ~/.claude/settings.json (merge the "hooks" key), or save them to a file
-#    and start claude with --settings <file>:
-${JSON.stringify(hooks, null, 2)}
-
-# 3. Optional, real-time push (research preview; Claude Code asks to confirm at every start):
+# Real-time push (research preview; Claude Code asks to confirm at every start):
 #    claude --dangerously-load-development-channels server:claude-peers
-#
-# Nothing was written: these lines are for you to review and run.`);
+# "claude-peers setup-claude --json" prints {"mcpConfig", "settings"} for scripts.`);
   return 0;
 }

@@ -1,6 +1,8 @@
 // `claude-peers`: one entry for the standalone broker, the MCP server, the hooks and the human's
 // commands. Subcommands load their modules lazily so a hook call stays fast.
+import { parseArgs as nodeParseArgs } from 'node:util';
 import { VERSION } from '../common/config.ts';
+import type { Flags } from './commands.ts';
 
 const HELP: Record<string, string> = {
   '': `claude-peers ${VERSION}: let Claude Code sessions on this machine find and message each other.
@@ -15,7 +17,8 @@ Commands:
   peers [--all] [--json]   list live peers (--all: also gone ones)
   send <peer> <text...>    send a message as the human (--reply-to N to answer one)
   inbox [--follow]         messages sent to the human (--follow: wait for new ones)
-  setup-claude             print how to add claude-peers to Claude Code outside VS Code
+  claude [args...]         start claude on the peer network (what VS Code terminals do)
+  setup-claude [--json]    print how to add claude-peers to Claude Code outside VS Code
 
 Environment: CLAUDE_PEERS_PORT (default 7899), CLAUDE_PEERS_HOME (default ~/.claude-peers).
 Run "claude-peers <command> --help" for details.`,
@@ -50,28 +53,44 @@ Shows the messages peers sent to the human. --follow keeps waiting for new ones.
 
 Starts the real claude found further down PATH with the claude-peers MCP server and hooks added.
 Started by the "claude" shim the VS Code extension puts on its terminals' PATH; not run by hand.`,
-  'setup-claude': `Usage: claude-peers setup-claude
+  claude: `Usage: claude-peers claude [claude args...]
 
-Prints (never writes) the "claude mcp add" line and the hooks JSON that put a Claude Code session
-outside VS Code on the peer network.`,
+Starts the real claude (the first on PATH) on the peer network, as a VS Code terminal does: our MCP
+server and hooks are added for this session only, your arguments pass through unchanged. When the
+broker answers and proves itself, the per-tool-call hooks are HTTP hooks (a few ms each).`,
+  'setup-claude': `Usage: claude-peers setup-claude [--json]
+
+Prints (never writes) how to put Claude Code sessions outside VS Code on the peer network: the
+plugin install, the "claude mcp add" line and hooks JSON without plugins, and the allow rule for
+our tools. --json prints {"mcpConfig": …, "settings": …} for scripts (--mcp-config / --settings).`,
 };
 
-export function parseArgs(argv: string[]): { positional: string[]; flags: Record<string, string | true> } {
-  const positional: string[] = [];
-  const flags: Record<string, string | true> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--') { positional.push(...argv.slice(i + 1)); break; }
-    if (a.startsWith('--')) {
-      const [k, v] = a.slice(2).split('=', 2);
-      if (v !== undefined) flags[k] = v;
-      else if (['port', 'reply-to'].includes(k) && i + 1 < argv.length) flags[k] = argv[++i];
-      else flags[k] = true;
-    } else if (a === '-h') flags.help = true;
-    else positional.push(a);
+/** The options each command takes; anything else is an error that names it. */
+const OPTIONS: Record<string, Record<string, { type: 'string' | 'boolean' }>> = {
+  broker: { port: { type: 'string' } },
+  status: { json: { type: 'boolean' } },
+  peers: { all: { type: 'boolean' }, json: { type: 'boolean' } },
+  send: { 'reply-to': { type: 'string' } },
+  inbox: { follow: { type: 'boolean' }, json: { type: 'boolean' } },
+  'setup-claude': { json: { type: 'boolean' } },
+  mcp: {},
+  hook: {},
+};
+
+/** Parses a command's arguments with node:util (`--x=a=b` keeps `a=b`); throws a UsageError on an unknown flag. */
+export function parseCommandArgs(cmd: string, argv: string[]): { positional: string[]; flags: Flags } {
+  try {
+    const { values, positionals } = nodeParseArgs({
+      args: argv, allowPositionals: true, strict: true,
+      options: { ...OPTIONS[cmd], help: { type: 'boolean', short: 'h' } },
+    });
+    return { positional: positionals, flags: values as Flags };
+  } catch (e) {
+    throw new UsageError(`claude-peers ${cmd}: ${(e as Error).message.split('\n')[0]}. Run "claude-peers ${cmd} --help".`);
   }
-  return { positional, flags };
 }
+
+export class UsageError extends Error {}
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -83,10 +102,20 @@ async function main(argv: string[]): Promise<number> {
   }
   if (cmd === 'claude-shim') {
     // Every argument belongs to claude, --help included: parse nothing.
-    const { runClaudeShim } = await import('./claude-shim.ts');
+    const { runClaudeShim } = await import('../client/claude-launch.ts');
     return runClaudeShim(rest);
   }
-  const { positional, flags } = parseArgs(rest);
+  if (cmd === 'claude') {
+    const { runClaude } = await import('./run-claude.ts');
+    return runClaude(rest);
+  }
+  let parsed;
+  try { parsed = parseCommandArgs(cmd, rest); } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    console.error(e.message);
+    return 2;
+  }
+  const { positional, flags } = parsed;
   if (flags.help) { console.log(HELP[cmd]); return 0; }
   switch (cmd) {
     case 'mcp': {

@@ -32,8 +32,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PeersConfig {
   let port = DEFAULT_PORT;
   const raw = env.CLAUDE_PEERS_PORT?.trim();
   if (raw) {
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    const n = parsePort(raw, true);
+    if (n === null) {
       throw new Error(`CLAUDE_PEERS_PORT="${raw}" is not a port number: set it to an integer between 1 and 65535, or unset it for ${DEFAULT_PORT}.`);
     }
     port = n;
@@ -52,6 +52,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PeersConfig {
     discoveryPath: join(home, 'broker.json'),
     logDir: join(home, 'logs'),
   };
+}
+
+/** A TCP port number from text (0, "pick a free one", only where `zeroOk`); null when it is not one. */
+export function parsePort(raw: string, zeroOk = false): number | null {
+  if (!/^\d{1,5}$/.test(raw.trim())) return null;
+  const n = Number(raw);
+  return n <= 65535 && (n > 0 || zeroOk) ? n : null;
 }
 
 export interface Discovery { port: number; pid: number; version: string; startedAt: string }

@@ -4,7 +4,7 @@
 // shim.json, which is rewritten when settings change, so open terminals never go stale.
 import * as vscode from 'vscode';
 import { join, delimiter } from 'node:path';
-import { installShim, type ShimConfig } from '../cli/claude-shim.ts';
+import { installShim, type ShimConfig } from '../client/claude-launch.ts';
 import type { Runtime } from '../common/launch-config.ts';
 import type { Settings } from './settings.ts';
 
@@ -20,17 +20,17 @@ export class Enrolment implements vscode.Disposable {
     const env: Record<string, string> = {};
     if (s.port !== 7899) env.CLAUDE_PEERS_PORT = String(s.port);
     if (process.env.CLAUDE_PEERS_HOME) env.CLAUDE_PEERS_HOME = process.env.CLAUDE_PEERS_HOME;
-    if (s.conflictPolicy !== 'warn') env.CLAUDE_PEERS_CONFLICT_POLICY = s.conflictPolicy;
     return {
       node: process.execPath,
       cli: join(this.context.extensionPath, 'dist', 'cli.js'),
+      hook: join(this.context.extensionPath, 'dist', 'hook.js'),
       electron: !!process.versions.electron,
       env,
     };
   }
 
   apply(s: Settings): void {
-    const cfg: ShimConfig = { enabled: s.enrol, channels: s.channels, runtime: this.runtime(s) };
+    const cfg: ShimConfig = { enabled: s.enrol, channels: s.channels, runtime: this.runtime(s), conflicts: s.conflictPolicy };
     try {
       installShim(this.binDir, cfg);
     } catch (e) {

@@ -9,7 +9,7 @@ import { sessionIdentity } from '../common/identity.ts';
 import { sessionKeyFor } from '../common/session-key.ts';
 import { isAlive } from '../common/process.ts';
 import { BrokerClient, BrokerError } from '../client/broker-client.ts';
-import { formatMessages } from '../protocol/framing.ts';
+import { TOOL_PREFIX_RE, formatMessages } from '../protocol/framing.ts';
 import type { CommandHookResponse, RegisterRequest, WaitResponse } from '../protocol/wire.ts';
 
 /** Everything must be done well within Claude Code's patience; the broker answers in ~1 ms. */
@@ -33,7 +33,8 @@ function session(env: NodeJS.ProcessEnv, input: Record<string, unknown>, timeout
   const register = async () => {
     const body: RegisterRequest = {
       sessionKey: key, pid: id.pid, pidStart: id.pidStart, sessionId: id.sessionId, cwd: id.cwd, gitRoot: id.gitRoot, branch: id.branch,
-      terminalId: id.terminalId, preferredName: id.preferredName, channels: env.CLAUDE_PEERS_CHANNELS === '1',
+      terminalId: id.terminalId, preferredName: id.preferredName, channels: env.CLAUDE_PEERS_CHANNELS === '1' ? true : undefined,
+      toolPrefix: TOOL_PREFIX_RE.test(env.CLAUDE_PEERS_TOOL_PREFIX ?? '') ? env.CLAUDE_PEERS_TOOL_PREFIX : null,
     };
     await client.request('POST', '/peers', body, undefined, client.proofKey);
   };

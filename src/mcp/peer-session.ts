@@ -13,6 +13,8 @@ export interface PeerSessionOptions {
   client: BrokerClient;
   sessionKey: string;
   channels: boolean;
+  /** How Claude Code names our tools in this session (the plugin prefixes them). */
+  toolPrefix: string;
   heartbeatMs: number;
   /** Pushes one message to Claude Code; `seal` proves to the broker later that the push was ours; `replay`: it waited while we were away. */
   onMessage: (m: Message, seal: string | undefined, replay: boolean) => void | Promise<void>;
@@ -60,6 +62,7 @@ export class PeerSession {
   constructor(private readonly o: PeerSessionOptions) {}
 
   get client(): BrokerClient { return this.o.client; }
+  get toolPrefix(): string { return this.o.toolPrefix; }
 
   async start(): Promise<void> {
     await this.register();
@@ -77,6 +80,7 @@ export class PeerSession {
         const body: RegisterRequest = {
           sessionKey: this.o.sessionKey, pid: id.pid, pidStart: id.pidStart, sessionId: id.sessionId, cwd: id.cwd, gitRoot: id.gitRoot,
           branch: id.branch, terminalId: id.terminalId, channels: this.o.channels, preferredName: id.preferredName,
+          toolPrefix: this.o.toolPrefix,
         };
         // The join token lets a session in; from then on it acts with its own key.
         const { peer } = await this.o.client.request<RegisterResponse>('POST', '/peers', body, undefined, this.o.client.proofKey);

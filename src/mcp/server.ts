@@ -10,11 +10,12 @@ import { sessionKeyFor } from '../common/session-key.ts';
 import { isAlive } from '../common/process.ts';
 import { ensureBroker } from '../client/ensure-broker.ts';
 import { BrokerClient } from '../client/broker-client.ts';
-import { channelContent, channelMeta, SERVER_NAME } from '../protocol/framing.ts';
+import { channelContent, channelMeta, DEFAULT_TOOL_PREFIX, SERVER_NAME, TOOL_PREFIX_RE } from '../protocol/framing.ts';
 import { PeerSession } from './peer-session.ts';
 import { registerTools } from './tools/index.ts';
 
-export const INSTRUCTIONS = `claude-peers connects this Claude Code session with the other Claude Code sessions running on this machine (its "peers"), so you can coordinate like colleagues. These are NOT Claude Code's built-in agent tools (ListAgents/SendMessage): use the mcp__claude-peers__* tools to reach peer sessions.
+/** What Claude Code puts into the system prompt for our server; `prefix` is how it names our tools. */
+export const instructions = (prefix: string) => `claude-peers connects this Claude Code session with the other Claude Code sessions running on this machine (its "peers"), so you can coordinate like colleagues. These are NOT Claude Code's built-in agent tools (ListAgents/SendMessage): use the ${prefix}* tools to reach peer sessions.
 - list_peers shows who is around, where they work and what they are doing; whoami shows your own peer name.
 - send_message sends a message to a peer (by name or id), to "human" (the person watching the Claude Peers panel), or to everyone in a scope ("machine", "directory", "repo"). Use reply_to to answer a message.
 - set_summary tells the others what you are working on; call it when you start a task.
@@ -25,13 +26,16 @@ export async function runMcpServer(): Promise<void> {
   const config = loadConfig();
   const log = (line: string) => process.stderr.write(`[claude-peers mcp] ${line}\n`);
   const channels = process.env.CLAUDE_PEERS_CHANNELS === '1';
+  // The plugin's .mcp.json says how Claude Code names our tools there; otherwise the default.
+  const given = process.env.CLAUDE_PEERS_TOOL_PREFIX ?? '';
+  const toolPrefix = TOOL_PREFIX_RE.test(given) ? given : DEFAULT_TOOL_PREFIX;
   const claudePid = process.ppid;
 
   const mcp = new McpServer(
     { name: SERVER_NAME, version: VERSION, title: 'Claude Peers' },
     {
       capabilities: { tools: {}, experimental: { 'claude/channel': {} } },
-      instructions: INSTRUCTIONS,
+      instructions: instructions(toolPrefix),
     },
   );
 
@@ -44,13 +48,14 @@ export async function runMcpServer(): Promise<void> {
     client,
     sessionKey,
     channels,
+    toolPrefix,
     identity: () => sessionIdentity(claudePid),
     heartbeatMs: Math.max(500, Number(process.env.CLAUDE_PEERS_HEARTBEAT_MS) || 5000),
     log,
     onMessage: async (m, seal, replay) => {
       // Pushed always: Claude Code drops it when channels are off, and the hooks then deliver it.
       await pace(replay);
-      await mcp.server.notification({ method: 'notifications/claude/channel', params: { content: channelContent(m), meta: channelMeta(m, seal) } });
+      await mcp.server.notification({ method: 'notifications/claude/channel', params: { content: channelContent(m, toolPrefix), meta: channelMeta(m, seal) } });
     },
   });
   registerTools(mcp, session);

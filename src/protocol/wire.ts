@@ -3,6 +3,7 @@
 // broker's boundary; responses and events are plain types because the broker produces them.
 import { z } from 'zod';
 import { SECRET_RE } from './credentials.ts';
+import { TOOL_PREFIX_RE } from './framing.ts';
 
 export { SECRET_RE, SESSION_KEY_ENV, proofText } from './credentials.ts';
 export { API_PREFIX, MAX_MESSAGE_BYTES, MAX_BODY_BYTES, MAX_HOOK_BODY_BYTES, HUMAN_ID } from './constants.ts';
@@ -97,6 +98,8 @@ export const RegisterRequest = z.object({
   channels: z.boolean().optional(),
   /** Name the session was given with `claude -n`, used as the readable name when free. */
   preferredName: text(64).nullish(),
+  /** How the session's Claude Code names our tools (`mcp__claude-peers__` or the plugin's prefix). */
+  toolPrefix: z.string().regex(TOOL_PREFIX_RE).nullish(),
 }).strict();
 export type RegisterRequest = z.infer<typeof RegisterRequest>;
 

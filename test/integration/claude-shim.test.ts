@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync, chmodSync, readFileSync, existsSync } from 'n
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { CLI, tempHome } from '../support/processes.ts';
-import { installShim, findRealClaude, shouldPassThrough, type ShimConfig } from '../../src/cli/claude-shim.ts';
+import { installShim, findRealClaude, shouldPassThrough, type ShimConfig } from '../../src/client/claude-launch.ts';
 
 let root: string;
 let shimDir: string;
@@ -16,7 +16,7 @@ const skip = process.platform === 'win32' ? 'POSIX shell script' : false;
 const cfg = (over: Partial<ShimConfig> = {}): ShimConfig => ({
   enabled: true,
   channels: false,
-  runtime: { node: process.execPath, cli: CLI, electron: false, env: { CLAUDE_PEERS_HOME: join(root, 'peers-home') } },
+  runtime: { node: process.execPath, cli: CLI, hook: CLI.replace(/cli\.js$/, 'hook.js'), electron: false, env: { CLAUDE_PEERS_HOME: join(root, 'peers-home') } },
   ...over,
 });
 
@@ -61,7 +61,7 @@ test('a session gets our MCP server and hooks once, the user args unchanged and 
   const mcp = JSON.parse(readFileSync(a[a.indexOf('--mcp-config') + 1], 'utf8'));
   assert.deepEqual(mcp.mcpServers['claude-peers'].args, [CLI, 'mcp']);
   const hooks = JSON.parse(readFileSync(a[a.indexOf('--settings') + 1], 'utf8')).hooks;
-  assert.match(hooks.PostToolUse[0].hooks[0].command, /hook PostToolUse$/);
+  assert.match(hooks.PostToolUse[0].hooks[0].command, /hook\.js' PostToolUse$|hook\.js PostToolUse$/, 'no broker answered: command hooks, from the small bundle');
   assert.equal(r.out!.env.CLAUDE_PEERS_SHIM_ACTIVE, '1');
   assert.equal(r.out!.env.ELECTRON_RUN_AS_NODE, undefined, 'never leaks into the session');
   assert.match(r.out!.env.CLAUDE_PEERS_TERMINAL_ID, /^shell-pid:\d+$/);
@@ -85,7 +85,7 @@ test("the user's own --settings is merged, not replaced", { skip }, () => {
   assert.equal(merged.model, 'opus');
   const stops = merged.hooks.Stop.flatMap((g: { hooks: { command: string }[] }) => g.hooks.map((h) => h.command));
   assert.ok(stops.includes('echo mine'));
-  assert.ok(stops.some((c: string) => c.endsWith('hook Stop')));
+  assert.ok(stops.some((c: string) => c.endsWith(' Stop')));
   assert.ok(!existsSync(a[a.indexOf('--settings') + 1]), 'the merged temp file is removed after the session');
 });
 
@@ -104,7 +104,7 @@ test('channels on adds the development-channels flag before --settings', { skip 
 test('enrolment off, or the runtime gone, runs the real claude unchanged', { skip }, () => {
   installShim(shimDir, cfg({ enabled: false }));
   assert.deepEqual(run(['-p', 'x']).out!.args, ['-p', 'x']);
-  installShim(shimDir, cfg({ runtime: { node: join(root, 'no-such-node'), cli: CLI, electron: true } }));
+  installShim(shimDir, cfg({ runtime: { node: join(root, 'no-such-node'), cli: CLI, hook: CLI, electron: true } }));
   const r = run(['-p', 'y']);
   assert.deepEqual(r.out!.args, ['-p', 'y']);
   assert.equal(r.out!.env.ELECTRON_RUN_AS_NODE, undefined);

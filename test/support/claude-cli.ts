@@ -4,9 +4,9 @@
 // session. Nothing here talks to anything but loopback.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, realpathSync, existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
-import { hookSettings, shellQuote } from '../../src/hooks/settings.ts';
+import { hookSettings, shellQuote } from '../../src/common/hook-config.ts';
 import type { Peer } from '../../src/protocol/wire.ts';
 import { CLI, spawnBroker, startMcpPeer, tempHome, waitFor, type BrokerProc, type McpPeer } from './processes.ts';
 import { startFakeAnthropic, type FakeAnthropic, type Script } from './fake-anthropic.ts';
@@ -104,7 +104,7 @@ export function mcpConfig(w: ClaudeWorld): { mcpServers: Record<string, unknown>
 
 /** Our hooks (one definition in src/hooks/settings.ts) with the real CLI's commands. */
 export function peerHooks(): ReturnType<typeof hookSettings> {
-  return hookSettings((ev) => `${shellQuote(process.execPath)} ${shellQuote(CLI)} hook ${ev}`);
+  return hookSettings({ kind: 'command', command: (ev) => `${shellQuote(process.execPath)} ${shellQuote(CLI)} hook ${ev}` });
 }
 
 /** Writes the MCP config and the settings (hooks unless `hooks: false`) into the scratch HOME. */
@@ -165,7 +165,7 @@ export function hookProcessesOf(brokerHome: string): number[] {
     if (!/^\d+$/.test(d)) continue;
     try {
       const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
-      if (!(cmd.includes(CLI) && cmd.includes('hook'))) continue;
+      if (!((cmd.includes(CLI) && cmd.includes('hook')) || cmd.includes(CLI.replace(/cli\.js$/, 'hook.js')))) continue;
       if (readFileSync(`/proc/${d}/environ`, 'utf8').split('\0').includes(`CLAUDE_PEERS_HOME=${brokerHome}`)) out.push(Number(d));
     } catch { /* gone or not ours */ }
   }
@@ -182,10 +182,14 @@ export async function reap(pids: number[], graceMs = 5000): Promise<void> {
 export interface RunResult { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; ms: number; endedAt: number }
 
 /** Runs the claude binary to completion (killed after timeoutMs). */
-export function runClaude(args: string[], opts: { env: NodeJS.ProcessEnv; cwd: string; timeoutMs?: number; input?: string }): Promise<RunResult> {
+export function runClaude(args: string[], opts: { env: NodeJS.ProcessEnv; cwd: string; timeoutMs?: number; input?: string; launcher?: boolean }): Promise<RunResult> {
   const t0 = Date.now();
   return new Promise((resolveRun, reject) => {
-    const p = spawn(CLAUDE_BIN, args, { cwd: opts.cwd, env: opts.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    // Through `claude-peers claude`: the real claude found on PATH, started as an enrolled terminal starts it.
+    const [cmd, argv, env] = opts.launcher
+      ? [process.execPath, [CLI, 'claude', ...args], { ...opts.env, PATH: `${dirname(CLAUDE_BIN)}${delimiter}${opts.env.PATH ?? ''}` }]
+      : [CLAUDE_BIN, args, opts.env];
+    const p = spawn(cmd, argv, { cwd: opts.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
     if (p.pid) live.add(p.pid);
     let kids: number[] = [];
     const watchKids = setInterval(() => { if (p.pid) kids = [...new Set([...kids, ...descendants(p.pid)])]; }, 500);
@@ -205,6 +209,17 @@ export function runClaude(args: string[], opts: { env: NodeJS.ProcessEnv; cwd: s
       void reap(kids, 3000).then(() => resolveRun({ code, signal, stdout, stderr, ms: endedAt - t0, endedAt }));
     });
   });
+}
+
+/**
+ * `claude-peers claude -p <prompt>` in Claude Code's default permission mode, as a user types it:
+ * the launcher adds our MCP server, its hooks (HTTP ones when the broker proves itself) and the
+ * allow rule for our tools. `args` are the user's own (e.g. --allowedTools).
+ */
+export function runLaunched(w: ClaudeWorld, prompt: string, opts: { args?: string[]; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<RunResult> {
+  const env = claudeEnv(w, { CLAUDE_PEERS_HEARTBEAT_MS: '1000', ...(w.channels ? { CLAUDE_PEERS_CHANNELS: '1' } : {}), ...opts.env });
+  delete env.IS_SANDBOX; // nothing here needs bypass mode
+  return runClaude(['-p', prompt, ...(opts.args ?? [])], { env, cwd: w.cwd, timeoutMs: opts.timeoutMs, launcher: true });
 }
 
 /** `claude -p <prompt>` with our MCP server and hooks. */

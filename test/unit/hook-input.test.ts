@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync, mkdirSync, symlinkSync } from 'node:fs';
+import { writeFileSync, mkdirSync, symlinkSync, readFileSync } from 'node:fs';
+import { PLUGIN_DIR, pluginFiles } from '../../src/common/plugin-files.ts';
 import { join } from 'node:path';
 import { mkfifoSync } from '../support/fifo.ts';
 import { parseHookInput, readTail, seenFrames, taskFromPrompt, toolFilePath } from '../../src/broker/hook-input.ts';
 import { hookOutput, type HookFacts } from '../../src/broker/hook-output.ts';
-import { hookSettings, shellQuote } from '../../src/hooks/settings.ts';
+import { hookSettings, shellQuote } from '../../src/common/hook-config.ts';
 import type { Peer } from '../../src/protocol/wire.ts';
 import { tempHome } from '../support/processes.ts';
 
@@ -96,11 +97,32 @@ test('what other sessions wrote cannot break out of its quotes, start a line or 
 });
 
 test('hook settings cover every event with a short timeout and quote paths', () => {
-  const s = hookSettings((ev) => `node ${shellQuote('/path with space/cli.js')} hook ${ev}`);
-  assert.deepEqual(Object.keys(s.hooks).sort(), ['PostToolUse', 'PreToolUse', 'SessionEnd', 'SessionStart', 'Stop', 'UserPromptSubmit']);
-  assert.match(s.hooks.Stop[0].hooks[0].command, /'\/path with space\/cli\.js' hook Stop/);
-  const waiter = s.hooks.Stop[0].hooks[1];
-  assert.match(waiter.command, / hook wait$/);
+  const s = hookSettings({ kind: 'command', command: (ev) => `node ${shellQuote('/path with space/cli.js')} hook ${ev}` });
+  assert.deepEqual(Object.keys(s.hooks).sort(), ['Notification', 'PostToolUse', 'PreToolUse', 'SessionEnd', 'SessionStart', 'Stop', 'UserPromptSubmit']);
+  const entry = (ev: string, i = 0) => s.hooks[ev][0].hooks[i] as { type: string; command?: string; asyncRewake?: boolean; url?: string; headers?: Record<string, string>; allowedEnvVars?: string[] };
+  assert.match(entry('Stop').command!, /'\/path with space\/cli\.js' hook Stop/);
+  const waiter = entry('Stop', 1);
+  assert.match(waiter.command!, / hook wait$/);
   assert.equal(waiter.asyncRewake, true, 'the idle waiter must be an asyncRewake hook');
   assert.ok(s.hooks.PreToolUse[0].matcher!.includes('Write'));
+
+  // On a broker verified at launch: the per-prompt and per-tool-call hooks become HTTP hooks with the session key.
+  const h = hookSettings({ kind: 'http', port: 7901, conflicts: 'ask', locks: 'deny', command: (ev) => `hook ${ev}` });
+  for (const ev of ['UserPromptSubmit', 'PreToolUse', 'PostToolUse']) {
+    const e = h.hooks[ev][0].hooks[0] as ReturnType<typeof entry>;
+    assert.equal(e.type, 'http', ev);
+    assert.equal(e.url, `http://127.0.0.1:7901/v1/hooks/${ev}?conflicts=ask&locks=deny`);
+    assert.deepEqual(e.headers, { Authorization: 'Bearer $CLAUDE_PEERS_SESSION_KEY' });
+    assert.deepEqual(e.allowedEnvVars, ['CLAUDE_PEERS_SESSION_KEY']);
+  }
+  assert.equal((h.hooks.Stop[0].hooks[0] as ReturnType<typeof entry>).type, 'http');
+  for (const ev of ['SessionStart', 'SessionEnd', 'Notification']) assert.equal((h.hooks[ev][0].hooks[0] as ReturnType<typeof entry>).type, 'command', `${ev} stays a process`);
+  assert.equal((h.hooks.Stop[0].hooks[1] as ReturnType<typeof entry>).command, 'hook wait');
+});
+
+test('the committed plugin folder is what its one definition writes', () => {
+  const version = JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf8')).version;
+  for (const [rel, text] of Object.entries(pluginFiles(version))) {
+    assert.equal(readFileSync(join(__dirname, '../..', PLUGIN_DIR, rel), 'utf8'), text, `${rel} (regenerate: node --import tsx scripts/write-plugin.ts)`);
+  }
 });

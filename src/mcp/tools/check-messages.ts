@@ -32,7 +32,7 @@ export function registerCheckMessages(mcp: McpServer, session: PeerSession): voi
         session.markRead(messages.map((m) => m.id));
       }
       // The model reads structuredContent: peer text goes there only inside its frame (the text).
-      return respond(session, formatMessages(messages, more), { messages: messages.map(({ body: _body, ...m }) => m) }, false);
+      return respond(session, formatMessages(messages, more, session.toolPrefix), { messages: messages.map(({ body: _body, ...m }) => m) }, false);
     } catch (e) {
       return fail(e);
     }

@@ -7,7 +7,7 @@ import type { PeerSession } from '../peer-session.ts';
 
 export function respond(session: PeerSession, text: string, structured: Record<string, unknown>, withUnread = true): CallToolResult {
   const content: CallToolResult['content'] = [{ type: 'text', text }];
-  const line = withUnread ? unreadLine(session.unreadMessages()) : null;
+  const line = withUnread ? unreadLine(session.unreadMessages(), session.toolPrefix) : null;
   if (line) content.push({ type: 'text', text: line });
   // Claude Code (2.1.x) shows the model the JSON of structuredContent instead of the text blocks
   // when a result has both: the text written for the model (and the unread line) rides in it first.
