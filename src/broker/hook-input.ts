@@ -46,12 +46,13 @@ export interface SeenFrame { id: number; seal: string }
 export function seenFrames(input: HookInput, transcriptBytes = 512 * 1024): SeenFrame[] {
   const found = new Map<number, string>();
   const scan = (text: string) => {
-    const re = /<channel source=\\*"claude-peers\\*"([^>]{0,2000})>/g;
+    // A channel push, or a message written into the session's inbox (a <peer-message> with a seal).
+    const re = /<(channel source=\\*"claude-peers\\*"|peer-message )([^>]{0,2000})>/g;
     let m;
     while ((m = re.exec(text))) {
-      const id = /message_id=\\*"(\d{1,15})\\*"/.exec(m[1]);
-      const seal = /seal=\\*"([0-9a-f]{1,64})\\*"/.exec(m[1]);
-      if (id) found.set(Number(id[1]), seal?.[1] ?? '');
+      const id = /(?:message_id|\bid)=\\*"(\d{1,15})\\*"/.exec(m[2]);
+      const seal = /seal=\\*"([0-9a-f]{1,64})\\*"/.exec(m[2]);
+      if (id && (seal || m[1].startsWith('channel'))) found.set(Number(id[1]), seal?.[1] ?? '');
     }
   };
   if (input.prompt) scan(input.prompt.slice(-transcriptBytes));

@@ -37,6 +37,12 @@ export const MIGRATIONS: string[] = [
    CREATE UNIQUE INDEX peers_key ON peers (key_hash);`,
   // 4: how the session's Claude Code names our tools (the plugin prefixes them), for hook answers.
   `ALTER TABLE peers ADD COLUMN tool_prefix TEXT;`,
+  // 5: Claude Code sessions found on disk without our MCP server ("native"), the inbox socket a
+  // session listens on, its permission mode, and where its Claude Code keeps its session files.
+  `ALTER TABLE peers ADD COLUMN kind TEXT NOT NULL DEFAULT 'peer';
+   ALTER TABLE peers ADD COLUMN inbox_socket TEXT;
+   ALTER TABLE peers ADD COLUMN permission_mode TEXT;
+   ALTER TABLE peers ADD COLUMN claude_home TEXT;`,
 ];
 
 /** Applies the steps after the database's user_version, up to `upTo` (all by default). */

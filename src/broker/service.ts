@@ -24,6 +24,9 @@ import { Store, pathKey, type Sender } from './store.ts';
 import { Waiters } from './waiters.ts';
 import { EDIT_TOOLS, bashCommand, parseHookInput, seenFrames, taskFromPrompt, toolFilePath } from './hook-input.ts';
 import { handsOver, hookOutput, type HookPolicy } from './hook-output.ts';
+import { claudeHomesOf, readSessionFiles, writeInbox } from './claude-sessions.ts';
+import { inboxContent } from '../protocol/framing.ts';
+import { processStart } from '../common/process.ts';
 
 /** Who a request acts for, by its credential. */
 export type Principal = { kind: 'user' } | { kind: 'join' } | { kind: 'session'; peerId: string };
@@ -41,6 +44,8 @@ export const HANDOVER_BYTES = 24 * 1024;
 export const HANDOVER_COUNT = 20;
 /** A replay to a reconnecting stream goes in pages, and waits while its socket is this full. */
 const REPLAY_PAGE = 64;
+/** How long a message written into a session's inbox may take to show up in its transcript. */
+export const INBOX_CONFIRM_MS = 10_000;
 const REPLAY_HIGH_WATER = 256 * 1024;
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -61,6 +66,8 @@ export class PeerService {
   private readonly lockWaits = new Map<string, Map<string, () => void>>();
   private readonly sends: GroupCommit<SendInput, Message[]>;
   private readonly keyCache = new Map<string, string>();
+  /** Messages written into a session's inbox and not yet seen in its transcript, with when. */
+  private readonly inboxPending = new Map<string, Map<number, number>>();
   private readonly sealKey: Buffer;
   private readonly log: (line: string) => void;
   private lastConflicts = '[]';
@@ -140,6 +147,7 @@ export class PeerService {
     const keyHash = sha256(r.sessionKey);
     if (p.kind === 'session' && this.store.peerIdByKeyHash(keyHash) !== p.peerId) throw forbidden('A session re-registers with its own session key only.');
     const { sessionKey: _key, ...rest } = r;
+    if (rest.claudeHome && !isAbsolute(rest.claudeHome)) rest.claudeHome = null;
     const peer = this.store.upsertPeer({ ...rest, keyHash });
     this.keyCache.set(keyHash, peer.id);
     this.hub.broadcast({ type: 'peer', peer });
@@ -193,8 +201,40 @@ export class PeerService {
     const humanName = r.via === 'terminal' ? 'human (terminal)' : r.via === 'panel' ? 'human (VS Code)' : 'human';
     const messages = await this.sends.submit({ senderId, humanName, to: r.to, body: r.body, replyTo: r.replyTo ?? null });
     this.hub.messages(messages);
-    for (const m of messages) this.waiters.wake(m.toId, 'message');
+    for (const m of messages) if (!this.deliverDirect(m)) this.waiters.wake(m.toId, 'message');
     return messages;
+  }
+
+  /**
+   * Hands a message straight into the recipient's Claude Code inbox when that is the way to reach
+   * it: a native session (it has no other), or one of ours that is idle at its prompt with no
+   * channel push to start its turn and not in bypass mode (where Claude Code holds inbox messages
+   * behind a dialog). True when it took the message; when the write fails, the idle waiter does.
+   */
+  private deliverDirect(m: Message): boolean {
+    const t = this.store.inboxTarget(m.toId);
+    if (!t?.socket || t.gone) return false;
+    const native = t.kind === 'native';
+    if (!native && (t.status !== 'idle' || t.channels || t.permissionMode === 'bypassPermissions')) return false;
+    const text = inboxContent(m, !native, this.store.toolPrefix(m.toId) ?? undefined, this.seal(m.toId, m.id));
+    void writeInbox(t.socket, text).then((ok) => {
+      if (ok) {
+        // Written is not read: Claude Code may hold it (bypass mode asks first) or refuse inbound
+        // messages. For ours, the next hook finds its seal in the transcript and marks it read; if
+        // it has not by INBOX_CONFIRM_MS, the idle waiter hands it over instead.
+        this.markState(m.toId, [m.id], 'delivered');
+        if (!native) {
+          let pending = this.inboxPending.get(m.toId);
+          if (!pending) this.inboxPending.set(m.toId, (pending = new Map()));
+          pending.set(m.id, Date.now());
+          setTimeout(() => this.waiters.wake(m.toId, 'message'), INBOX_CONFIRM_MS + 50).unref();
+        }
+      } else {
+        this.log(`the inbox of ${m.toName} (${t.socket}) did not take message #${m.id}; ${native ? 'it stays queued' : 'waking the session instead'}`);
+        if (!native) this.waiters.wake(m.toId, 'message');
+      }
+    });
+    return true;
   }
 
   /**
@@ -260,6 +300,7 @@ export class PeerService {
   /** Moves deliveries forward and tells observers and the recipient's own server (its unread line). */
   markState(owner: string, ids: number[], state: 'delivered' | 'read'): number[] {
     const changed = this.store.setState(owner, ids, state);
+    if (state === 'read') for (const id of ids) this.inboxPending.get(owner)?.delete(id);
     if (changed.length) this.hub.broadcast({ type: 'message_state', ids: changed, toId: owner, state }, owner);
     return changed;
   }
@@ -293,7 +334,7 @@ export class PeerService {
     const filePath = input.tool_name && EDIT_TOOLS.has(input.tool_name) ? toolFilePath(input, cwd) : null;
     // Channel frames count as seen only when they carry our seal for this peer: a frame copied
     // into a summary or a message by another peer names an id but cannot forge the seal.
-    const seen = before.channels && event !== 'PreToolUse'
+    const seen = event !== 'PreToolUse' && this.store.inboxCount(peerId, ['delivered']) > 0
       ? seenFrames(input).filter((f) => f.seal.length === 32 && same(f.seal, this.seal(peerId, f.id))).map((f) => f.id)
       : [];
 
@@ -305,8 +346,12 @@ export class PeerService {
         if (task) this.store.setTask(peerId, task);
       }
       if (event === 'SessionEnd') this.store.markGone(peerId);
+      if (input.permission_mode && /^[A-Za-z]{1,40}$/.test(input.permission_mode)) this.store.setPermissionMode(peerId, input.permission_mode);
       if (event === 'PostToolUse' && filePath) this.store.touchFile(peerId, filePath, input.tool_name ?? 'Edit');
-      if (seen.length) read = this.store.setState(peerId, seen, 'read');
+      if (seen.length) {
+        read = this.store.setState(peerId, seen, 'read');
+        for (const id of read) this.inboxPending.get(peerId)?.delete(id);
+      }
       return event === 'SessionEnd' || event === 'UserPromptSubmit' || event === 'PostToolUse' ? this.store.peer(peerId)! : updated;
     });
     this.hub.broadcast({ type: 'peer', peer });
@@ -379,11 +424,23 @@ export class PeerService {
     const answer = (reason: WaitResponse['reason'], peer: Peer | null): WaitResponse =>
       ({ reason, peer, messages: reason === 'message' && peer ? this.handover(peer.id).messages : [] });
     if (!found) return answer('unknown_peer', null);
-    if (this.store.inboxCount(peerId)) return answer('message', found);
-    const w = this.waiters.wait(peerId, waitMs);
-    onClose(() => w.cancel());
-    const reason = await w.done;
-    return answer(reason, this.store.peer(peerId));
+    // What the waiter should wake the session for: unread messages, but not those just written
+    // into its inbox (that starts the turn by itself) unless they were not seen in time.
+    const waiting = () => {
+      const pending = this.inboxPending.get(peerId);
+      const now = Date.now();
+      return this.store.inbox(peerId, ['queued', 'delivered'], 50).some((m) => !(now - (pending?.get(m.id) ?? -Infinity) < INBOX_CONFIRM_MS));
+    };
+    if (waiting()) return answer('message', found);
+    const deadline = Date.now() + waitMs;
+    let closed = false;
+    for (;;) {
+      const w = this.waiters.wait(peerId, Math.max(0, deadline - Date.now()));
+      onClose(() => { closed = true; w.cancel(); });
+      const reason = await w.done;
+      if (reason === 'message' && !waiting() && !closed && Date.now() < deadline) continue;
+      return answer(reason, this.store.peer(peerId));
+    }
   }
 
   // ---- coordination ------------------------------------------------------------------------
@@ -560,12 +617,40 @@ export class PeerService {
 
   /** A liveness sweep: peers whose process ended or that went silent are gone; what they held is dropped. */
   sweep(alive: (pid: number) => boolean): Peer[] {
+    this.scanClaudeSessions(alive);
     const gone = this.store.sweep(alive, (id) => this.hub.connected(id));
     for (const peer of gone) this.hub.broadcast({ type: 'peer_gone', peer });
     this.cleanupCoordination();
     this.publishCoordination();
     this.publishConflicts();
     return gone;
+  }
+
+  /**
+   * Reads Claude Code's session files (the default home and every home our peers named): each of
+   * ours gets its status and inbox socket from it, every other live session appears as a native peer.
+   */
+  scanClaudeSessions(alive: (pid: number) => boolean): void {
+    const enrolled = this.store.enrolledByPid();
+    const homes = new Set([...claudeHomesOf(process.env), ...[...enrolled.values()].map((e) => e.claudeHome).filter((h): h is string => !!h)]);
+    for (const home of [...homes].slice(0, 100)) {
+      for (const f of readSessionFiles(home)) {
+        if (!alive(f.pid)) continue;
+        if (f.procStart && processStart(f.pid) !== null && processStart(f.pid) !== f.procStart) continue; // a reused pid
+        const ours = enrolled.get(f.pid);
+        if (ours) {
+          const changed = this.store.syncFromSessionFile(ours.id, f.status, f.socket);
+          if (changed) this.hub.broadcast({ type: 'peer', peer: changed });
+          continue;
+        }
+        const git = gitInfo(f.cwd);
+        const r = this.store.upsertNative({
+          pid: f.pid, pidStart: processStart(f.pid), sessionId: f.sessionId, cwd: f.cwd, gitRoot: git.root, branch: git.branch,
+          name: f.name, status: f.status ?? 'idle', socket: f.socket,
+        });
+        if (r?.changed) this.hub.broadcast({ type: 'peer', peer: r.peer });
+      }
+    }
   }
 
   close(): void {

@@ -17,6 +17,7 @@ interface PeerRow {
   cwd: string; git_root: string | null; branch: string | null; tty: string | null;
   terminal_id: string | null; summary: string | null; task: string | null; status: string;
   channels: number; registered_at: number; last_seen: number; gone: number; key_hash: string | null; tool_prefix: string | null;
+  kind: string; inbox_socket: string | null; permission_mode: string | null; claude_home: string | null;
 }
 interface MessageRow {
   id: number; from_id: string; from_name: string; from_kind: string; from_cwd: string | null;
@@ -88,11 +89,11 @@ export class Store {
           `UPDATE peers SET pid = ?, pid_start = COALESCE(?, pid_start), session_id = COALESCE(?, session_id), cwd = ?,
              git_root = ?, branch = ?, tty = COALESCE(?, tty), terminal_id = COALESCE(?, terminal_id),
              channels = COALESCE(?, channels), status = ?, last_seen = ?, gone = 0, key_hash = ?,
-             tool_prefix = COALESCE(?, tool_prefix) WHERE id = ?`,
+             tool_prefix = COALESCE(?, tool_prefix), kind = 'peer', claude_home = COALESCE(?, claude_home) WHERE id = ?`,
         ).run(
           r.pid, r.pidStart ?? null, r.sessionId ?? null, r.cwd, r.gitRoot ?? null, r.branch ?? null, r.tty ?? null,
           r.terminalId ?? null, r.channels === undefined ? null : Number(r.channels),
-          r.status ?? (row.gone ? 'idle' : row.status), now, r.keyHash, r.toolPrefix ?? null, row.id,
+          r.status ?? (row.gone ? 'idle' : row.status), now, r.keyHash, r.toolPrefix ?? null, r.claudeHome ?? null, row.id,
         );
         // A peer coming back may collide with a name handed out while it was gone.
         if (row.gone && this.liveNames(row.id).has(row.name)) {
@@ -104,14 +105,66 @@ export class Store {
       const name = pickName(this.liveNames(null), r.preferredName);
       this.db.prepare(
         `INSERT INTO peers (id, name, pid, pid_start, session_id, cwd, git_root, branch, tty, terminal_id,
-           summary, task, status, channels, registered_at, last_seen, gone, key_hash, tool_prefix)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?, ?, ?, 0, ?, ?)`,
+           summary, task, status, channels, registered_at, last_seen, gone, key_hash, tool_prefix, claude_home)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?, ?, ?, 0, ?, ?, ?)`,
       ).run(
         id, name, r.pid, r.pidStart ?? null, r.sessionId ?? null, r.cwd, r.gitRoot ?? null, r.branch ?? null,
         r.tty ?? null, r.terminalId ?? null, r.status ?? 'idle', Number(r.channels ?? false), now, now, r.keyHash, r.toolPrefix ?? null,
+        r.claudeHome ?? null,
       );
       return this.peer(id)!;
     });
+  }
+
+  /**
+   * A Claude Code session found on disk without our MCP server: created or refreshed by its pid
+   * (and start time), never over a session of ours. Returns null when an enrolled peer has the pid.
+   */
+  upsertNative(n: { pid: number; pidStart: string | null; sessionId: string | null; cwd: string; gitRoot: string | null; branch: string | null; name: string | null; status: PeerStatus; socket: string | null }): { peer: Peer; changed: boolean } | null {
+    return this.db.transaction(() => {
+      const now = this.now();
+      const row = this.findRowByPid(n.pid, n.pidStart);
+      if (row && row.kind !== 'native' && !row.gone) return null;
+      if (row && row.kind === 'native') {
+        const changed = row.gone === 1 || row.status !== n.status || row.cwd !== n.cwd || row.inbox_socket !== n.socket || row.branch !== n.branch;
+        this.db.prepare(
+          `UPDATE peers SET session_id = ?, cwd = ?, git_root = ?, branch = ?, status = ?, inbox_socket = ?, last_seen = ?, gone = 0 WHERE id = ?`,
+        ).run(n.sessionId, n.cwd, n.gitRoot, n.branch, n.status, n.socket, now, row.id);
+        return { peer: this.peer(row.id)!, changed };
+      }
+      const id = `n_${randomBytes(6).toString('hex')}`;
+      const name = pickName(this.liveNames(null), n.name);
+      this.db.prepare(
+        `INSERT INTO peers (id, name, pid, pid_start, session_id, cwd, git_root, branch, status, channels, registered_at, last_seen, gone, kind, inbox_socket)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, 0, 'native', ?)`,
+      ).run(id, name, n.pid, n.pidStart, n.sessionId, n.cwd, n.gitRoot, n.branch, n.status, now, now, n.socket);
+      return { peer: this.peer(id)!, changed: true };
+    });
+  }
+
+  /** What delivering straight into a session's Claude Code needs to know about it. */
+  inboxTarget(id: string): { kind: string; status: string; socket: string | null; channels: boolean; permissionMode: string | null; gone: boolean; pid: number } | null {
+    const r = this.db.prepare('SELECT kind, status, inbox_socket, channels, permission_mode, gone, pid FROM peers WHERE id = ?')
+      .get<{ kind: string; status: string; inbox_socket: string | null; channels: number; permission_mode: string | null; gone: number; pid: number }>(id);
+    return r ? { kind: r.kind, status: r.status, socket: r.inbox_socket, channels: !!r.channels, permissionMode: r.permission_mode, gone: !!r.gone, pid: r.pid } : null;
+  }
+
+  /** What Claude Code's session file says of an enrolled peer: its status and inbox socket. */
+  syncFromSessionFile(id: string, status: PeerStatus | null, socket: string | null): Peer | null {
+    const row = this.mustPeer(id);
+    if ((status === null || row.status === status) && row.inbox_socket === socket) return null;
+    this.db.prepare('UPDATE peers SET status = COALESCE(?, status), inbox_socket = ? WHERE id = ?').run(status, socket, id);
+    return this.peer(id);
+  }
+
+  setPermissionMode(id: string, mode: string): void {
+    this.db.prepare('UPDATE peers SET permission_mode = ? WHERE id = ? AND (permission_mode IS NOT ? )').run(mode, id, mode);
+  }
+
+  /** Live enrolled peers by pid, with where their Claude Code keeps its session files. */
+  enrolledByPid(): Map<number, { id: string; claudeHome: string | null }> {
+    const rows = this.db.prepare("SELECT id, pid, claude_home FROM peers WHERE gone = 0 AND kind = 'peer'").all<{ id: string; pid: number; claude_home: string | null }>();
+    return new Map(rows.map((r) => [r.pid, { id: r.id, claudeHome: r.claude_home }]));
   }
 
   /** How a peer's Claude Code names our tools (null: the default prefix). */
@@ -229,7 +282,7 @@ export class Store {
       list.push({ path: t.path, tool: t.tool, at: iso(t.at) });
     }
     return rows.map((r) => ({
-      id: r.id, name: r.name, kind: 'peer' as const, host: null, pid: r.pid, sessionId: r.session_id, cwd: r.cwd, gitRoot: r.git_root,
+      id: r.id, name: r.name, kind: (r.kind === 'native' ? 'native' : 'peer') as Peer['kind'], host: null, pid: r.pid, sessionId: r.session_id, cwd: r.cwd, gitRoot: r.git_root,
       branch: r.branch, tty: r.tty, summary: r.summary, task: r.task,
       status: (r.gone ? 'gone' : r.status) as PeerStatus, terminalId: r.terminal_id, channels: !!r.channels,
       files: files.get(r.id) ?? [], registeredAt: iso(r.registered_at), lastSeen: iso(r.last_seen),

@@ -106,7 +106,7 @@ async function peers(cfg: PeersConfig, flags: Flags): Promise<number> {
   if (flags.json) { console.log(JSON.stringify(list, null, 2)); return 0; }
   if (!list.length) { console.log('No peers. Start claude in a terminal with claude-peers set up (claude-peers setup-claude).'); return 0; }
   for (const p of list) {
-    console.log(`${p.name.padEnd(20)} ${p.status.padEnd(8)} ${p.id}  pid ${p.pid}  ${p.cwd}${p.branch ? ` (${p.branch})` : ''}`);
+    console.log(`${p.name.padEnd(20)} ${p.status.padEnd(8)} ${p.id}  pid ${p.pid}  ${p.cwd}${p.branch ? ` (${p.branch})` : ''}${p.kind === 'native' ? '  [a Claude Code session without claude-peers]' : ''}`);
     const what = p.summary ?? p.task;
     if (what) console.log(`${''.padEnd(21)}${what}`);
     if (p.files.length) console.log(`${''.padEnd(21)}files: ${p.files.slice(0, 5).map((f) => f.path).join(', ')}`);

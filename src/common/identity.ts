@@ -9,8 +9,13 @@ import { gitInfo } from './git.ts';
 
 export interface ClaudeSessionFile { sessionId?: string; cwd?: string; name?: string; status?: string }
 
+/** Where Claude Code keeps its files for this environment ($CLAUDE_CONFIG_DIR, else ~/.claude). */
+export function claudeHomeOf(env: NodeJS.ProcessEnv = process.env): string {
+  return env.CLAUDE_CONFIG_DIR || join(env.HOME || homedir(), '.claude');
+}
+
 export function readSessionFile(pid: number, env: NodeJS.ProcessEnv = process.env): ClaudeSessionFile | null {
-  const home = env.CLAUDE_CONFIG_DIR || join(env.HOME || homedir(), '.claude');
+  const home = claudeHomeOf(env);
   try {
     return JSON.parse(readFileSync(join(home, 'sessions', `${pid}.json`), 'utf8')) as ClaudeSessionFile;
   } catch {

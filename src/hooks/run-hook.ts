@@ -5,7 +5,7 @@
 // It never holds a session up: a broker that is down, slow or not ours costs a short timeout and
 // nothing is lost (what was not handed over waits for the next hook or check_messages).
 import { loadConfig, type PeersConfig } from '../common/config.ts';
-import { sessionIdentity } from '../common/identity.ts';
+import { claudeHomeOf, sessionIdentity } from '../common/identity.ts';
 import { sessionKeyFor } from '../common/session-key.ts';
 import { isAlive } from '../common/process.ts';
 import { BrokerClient, BrokerError } from '../client/broker-client.ts';
@@ -34,7 +34,7 @@ function session(env: NodeJS.ProcessEnv, input: Record<string, unknown>, timeout
     const body: RegisterRequest = {
       sessionKey: key, pid: id.pid, pidStart: id.pidStart, sessionId: id.sessionId, cwd: id.cwd, gitRoot: id.gitRoot, branch: id.branch,
       terminalId: id.terminalId, preferredName: id.preferredName, channels: env.CLAUDE_PEERS_CHANNELS === '1' ? true : undefined,
-      toolPrefix: TOOL_PREFIX_RE.test(env.CLAUDE_PEERS_TOOL_PREFIX ?? '') ? env.CLAUDE_PEERS_TOOL_PREFIX : null,
+      toolPrefix: TOOL_PREFIX_RE.test(env.CLAUDE_PEERS_TOOL_PREFIX ?? '') ? env.CLAUDE_PEERS_TOOL_PREFIX : null, claudeHome: claudeHomeOf(env),
     };
     await client.request('POST', '/peers', body, undefined, client.proofKey);
   };

@@ -3,7 +3,7 @@
 // dedupes re-sent messages, so each one is pushed to the model once.
 import { BrokerClient, BrokerError } from '../client/broker-client.ts';
 import type { PeersConfig } from '../common/config.ts';
-import type { SessionIdentity } from '../common/identity.ts';
+import { claudeHomeOf, type SessionIdentity } from '../common/identity.ts';
 import type { InboxResponse, Message, Peer, RegisterRequest, RegisterResponse } from '../protocol/wire.ts';
 
 export interface PeerSessionOptions {
@@ -80,7 +80,7 @@ export class PeerSession {
         const body: RegisterRequest = {
           sessionKey: this.o.sessionKey, pid: id.pid, pidStart: id.pidStart, sessionId: id.sessionId, cwd: id.cwd, gitRoot: id.gitRoot,
           branch: id.branch, terminalId: id.terminalId, channels: this.o.channels, preferredName: id.preferredName,
-          toolPrefix: this.o.toolPrefix,
+          toolPrefix: this.o.toolPrefix, claudeHome: claudeHomeOf(process.env),
         };
         // The join token lets a session in; from then on it acts with its own key.
         const { peer } = await this.o.client.request<RegisterResponse>('POST', '/peers', body, undefined, this.o.client.proofKey);

@@ -100,6 +100,8 @@ export const RegisterRequest = z.object({
   preferredName: text(64).nullish(),
   /** How the session's Claude Code names our tools (`mcp__claude-peers__` or the plugin's prefix). */
   toolPrefix: z.string().regex(TOOL_PREFIX_RE).nullish(),
+  /** Where the session's Claude Code keeps its files ($CLAUDE_CONFIG_DIR or ~/.claude): its session file tells its status. */
+  claudeHome: text(4096).nullish(),
 }).strict();
 export type RegisterRequest = z.infer<typeof RegisterRequest>;
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { Message } from '../../src/protocol/wire.ts';
 import { waitFor } from '../support/processes.ts';
-import { needTmux, readIfExists, sessionArgs, startWorld, TmuxClaude, type World } from '../support/claude-cli.ts';
+import { needTmux, readIfExists, removeInboxSockets, sessionArgs, startWorld, TmuxClaude, type World } from '../support/claude-cli.ts';
 import { contentText, isMainLoop, lastUserText, text, type RecordedRequest } from '../support/fake-anthropic.ts';
 
 const worlds: World[] = [];
@@ -80,6 +80,8 @@ test('channels off: the Stop hook\'s asyncRewake waiter wakes the idle session w
   const { t, debug } = await interactive(w, { channels: false });
   const me = await w.claudePeer();
   assert.equal(me.channels, false);
+  // No inbox socket (Windows, or a Claude Code that switched it off): the waiter is the way in.
+  assert.equal(removeInboxSockets(w), 1);
   const other = await w.addPeer();
 
   t.type('hello');
@@ -107,4 +109,5 @@ test('channels off: the Stop hook\'s asyncRewake waiter wakes the idle session w
   await t.waitForScreen(/REPLY-2/, 15_000, 'the answer to the woken turn');
   assert.equal((await message(w, sent.structured.id))?.state, 'read');
   assert.ok(wokeMs < 15_000, `woken after ${wokeMs} ms`);
+  console.log(`# asyncRewake waiter: message sent → the model's request in ${wokeMs} ms`);
 });

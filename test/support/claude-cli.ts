@@ -251,13 +251,18 @@ export class TmuxClaude {
 
   private constructor(socket: string) { this.socket = socket; }
 
-  static start(w: ClaudeWorld, args: string[], opts: { env?: Record<string, string> } = {}): TmuxClaude {
+  /** `launcher`: through `claude-peers claude`, as an enrolled terminal starts it (default permission mode). */
+  static start(w: ClaudeWorld, args: string[], opts: { env?: Record<string, string>; launcher?: boolean } = {}): TmuxClaude {
     const socket = `cp-test-${process.pid}-${++tmuxSeq}`;
     const t = new TmuxClaude(socket);
-    const cmd = [CLAUDE_BIN, ...args].map(shellQuote).join(' ');
+    const cmd = (opts.launcher ? [process.execPath, CLI, 'claude', ...args] : [CLAUDE_BIN, ...args]).map(shellQuote).join(' ');
+    const env = claudeEnv(w, opts.env);
+    if (opts.launcher) {
+      env.PATH = `${dirname(CLAUDE_BIN)}${delimiter}${env.PATH ?? ''}`;
+      delete env.IS_SANDBOX;
+    }
     tmuxSockets.add(socket);
-    const r = t.tmux(['-f', '/dev/null', 'new-session', '-d', '-x', '180', '-y', '45', '-s', 'claude', '-c', w.cwd, cmd, ';', 'set-option', '-g', 'remain-on-exit', 'on'],
-      claudeEnv(w, opts.env));
+    const r = t.tmux(['-f', '/dev/null', 'new-session', '-d', '-x', '180', '-y', '45', '-s', 'claude', '-c', w.cwd, cmd, ';', 'set-option', '-g', 'remain-on-exit', 'on'], env);
     if (r.status !== 0) throw new Error(`tmux new-session failed: ${r.stderr}`);
     return t;
   }
@@ -279,6 +284,24 @@ export class TmuxClaude {
 
   type(text: string): void {
     this.tmux(['send-keys', '-t', 'claude', '-l', text]);
+  }
+
+  /**
+   * Types a prompt and submits it: waits until the input line shows it, presses Enter, and presses
+   * it again while the text still sits in the input (a key sent while the UI is busy can be lost).
+   */
+  async submit(text: string, timeoutMs = 20_000): Promise<void> {
+    const escaped = text.slice(0, 40).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    // The input is the last line with the prompt mark (the transcript above echoes sent prompts with it too).
+    const inInput = () => new RegExp(`❯[ \u00a0]+${escaped}`).test(this.screen().split('\n').filter((l) => l.includes('❯')).at(-1) ?? '');
+    // Keys typed while Claude Code is still drawing its first screen can be dropped: type until it shows.
+    let typedAt = 0;
+    await waitFor(() => {
+      if (inInput()) return true;
+      if (Date.now() - typedAt > 2000) { typedAt = Date.now(); this.type(text); }
+      return false;
+    }, timeoutMs, `the prompt "${text}" in the input`, 200);
+    await waitFor(() => { if (!inInput()) return true; this.keys('Enter'); return false; }, timeoutMs, `"${text}" submitted`, 500);
   }
 
   waitForScreen(re: RegExp, timeoutMs = 15_000, what = String(re)): Promise<string> {
@@ -305,6 +328,21 @@ export class TmuxClaude {
   }
 }
 
+/**
+ * Takes away the cross-session inbox of every session in this scratch HOME (as on Windows, or when
+ * Claude Code switched it off): the socket file goes, so nothing can connect to it any more.
+ */
+export function removeInboxSockets(w: ClaudeWorld): number {
+  const dir = join(w.home, '.claude', 'sessions');
+  let n = 0;
+  for (const f of existsSync(dir) ? readdirSync(dir) : []) {
+    if (!/^\d+\.json$/.test(f)) continue;
+    const sock = JSON.parse(readFileSync(join(dir, f), 'utf8')).messagingSocketPath;
+    if (typeof sock === 'string' && existsSync(sock)) { rmSync(sock); n++; }
+  }
+  return n;
+}
+
 /** Reads a file if it exists ('' otherwise): for debug logs in failure messages. */
 export function readIfExists(path: string): string {
   try { return existsSync(path) ? readFileSync(path, 'utf8') : ''; } catch { return ''; }
@@ -326,10 +364,11 @@ export interface World extends ClaudeWorld {
 /** A broker (ephemeral port, temp home), the fake API, a scratch HOME and a project folder. */
 export async function startWorld(opts: { script?: Script; channels?: boolean; cwd?: string } = {}): Promise<World> {
   const brokerHome = tempHome('cp-broker-');
-  const broker = await spawnBroker(brokerHome, { env: { CLAUDE_PEERS_TTL_MS: '4000', CLAUDE_PEERS_SWEEP_MS: '500' } });
-  const fake = await startFakeAnthropic(opts.script);
   const cwd = opts.cwd ?? projectDir();
   const home = scratchHome([cwd], { channelsFlag: true });
+  // The broker reads this scratch HOME's Claude Code session files, as it reads ~/.claude's.
+  const broker = await spawnBroker(brokerHome, { env: { CLAUDE_PEERS_TTL_MS: '4000', CLAUDE_PEERS_SWEEP_MS: '500', CLAUDE_PEERS_CLAUDE_HOMES: join(home, '.claude') } });
+  const fake = await startFakeAnthropic(opts.script);
   const peers: McpPeer[] = [];
   const w: World = {
     home, cwd, fakeUrl: fake.url, brokerPort: broker.port, brokerHome, channels: opts.channels,
@@ -341,7 +380,7 @@ export async function startWorld(opts: { script?: Script; channels?: boolean; cw
       return { peer, name: me.name as string, id: me.id as string };
     },
     claudePeer(timeoutMs = 15_000, all = false) {
-      return waitFor(async () => (await broker.client.get<{ peers: Peer[] }>(`/peers${all ? '?all=1' : ''}`)).peers.find((p) => p.cwd === cwd), timeoutMs, `a peer registered for ${cwd}`);
+      return waitFor(async () => (await broker.client.get<{ peers: Peer[] }>(`/peers${all ? '?all=1' : ''}`)).peers.find((p) => p.cwd === cwd && p.kind === 'peer'), timeoutMs, `a peer registered for ${cwd}`);
     },
     async close() {
       for (const p of peers) await p.close();
