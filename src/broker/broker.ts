@@ -3,6 +3,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { openBrokerDatabase } from './database-file.ts';
+import { PeersError } from '../protocol/errors.ts';
 import { Store } from './store.ts';
 import type { Database } from './sqlite.ts';
 import { createApp } from './http.ts';
@@ -35,10 +36,9 @@ export interface RunningBroker {
   close(): Promise<void>;
 }
 
-export class PortInUseError extends Error {
-  readonly code = 'port_in_use';
+export class PortInUseError extends PeersError {
   constructor(readonly port: number) {
-    super(`Port ${port} on 127.0.0.1 is already in use.`);
+    super(0, 'port_in_use', `Port ${port} on 127.0.0.1 is already in use.`);
   }
 }
 

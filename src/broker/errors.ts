@@ -1,15 +1,14 @@
 // Every failure a client can see, mapped to one wire shape: { error: { code, message } } with an
 // HTTP status. Messages say what went wrong and what to do about it.
 import { ZodError } from 'zod';
+import { PeersError } from '../protocol/errors.ts';
 import { MAX_BODY_BYTES } from '../protocol/wire.ts';
 
 /**
  * The one error a client can be shown: an HTTP status, a stable code and a message that says
  * what went wrong and what to do. The store, the service and the HTTP layer all throw it.
  */
-export class ApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) { super(message); }
-}
+export class ApiError extends PeersError {}
 
 export const forbidden = (message: string) => new ApiError(403, 'forbidden', message);
 export const notFound = (code: string, message: string) => new ApiError(404, code, message);

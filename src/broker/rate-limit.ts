@@ -3,7 +3,7 @@
 
 export interface RateLimits { messagesPerMin: number; requestsPerMin: number }
 
-interface Bucket { tokens: number; at: number }
+interface Bucket { tokens: number; at: number; kind: keyof RateLimits }
 
 export class RateLimiter {
   private readonly buckets = new Map<string, Bucket>();
@@ -25,7 +25,7 @@ export class RateLimiter {
     const key = `${kind}:${peerId}`;
     const now = this.now();
     const rate = perMin / 60_000;
-    const b = this.buckets.get(key) ?? { tokens: perMin, at: now };
+    const b = this.buckets.get(key) ?? { tokens: perMin, at: now, kind };
     b.tokens = Math.min(perMin, b.tokens + (now - b.at) * rate);
     b.at = now;
     this.buckets.set(key, b);
@@ -33,13 +33,17 @@ export class RateLimiter {
       b.tokens -= 1;
       return 0;
     }
-    if (this.buckets.size > 10_000) this.prune(now, rate);
+    if (this.buckets.size > 10_000) this.prune(now);
     return Math.ceil((1 - b.tokens) / rate / 1000);
   }
 
   limit(kind: keyof RateLimits): number { return this.limits[kind]; }
 
-  private prune(now: number, rate: number): void {
-    for (const [k, b] of this.buckets) if (b.tokens + (now - b.at) * rate >= this.limits.messagesPerMin) this.buckets.delete(k);
+  /** Forgets the buckets that have refilled completely (forgetting one is the same as keeping it full). */
+  private prune(now: number): void {
+    for (const [k, b] of this.buckets) {
+      const limit = this.limits[b.kind];
+      if (b.tokens + (now - b.at) * (limit / 60_000) >= limit) this.buckets.delete(k);
+    }
   }
 }

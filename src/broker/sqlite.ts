@@ -12,6 +12,7 @@
 import { createRequire } from 'node:module';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PeersError } from '../protocol/errors.ts';
 
 export type SqlValue = string | number | bigint | null | Uint8Array;
 export interface Statement {
@@ -67,13 +68,13 @@ const BUSY_TIMEOUT_MS = 2000;
 const WAL_SIZE_LIMIT = 16 * 2 ** 20;
 
 /** Raised when no driver could open the file; `skipped` says why for each. */
-export class NoDriverError extends Error {
+export class NoDriverError extends PeersError {
   constructor(readonly path: string, readonly skipped: string[], options?: { cause?: unknown }) {
-    super(
+    super(0, 'no_sqlite_driver', 
       `No SQLite driver could open ${path}: ${skipped.join('; ')}. ` +
         'Run claude-peers on Node 22.14 or newer (or Node 20 with `npm rebuild better-sqlite3`), or use a VS Code of version 1.101 or newer.',
-      options,
     );
+    if (options?.cause !== undefined) this.cause = options.cause;
   }
 }
 

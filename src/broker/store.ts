@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { Database } from './sqlite.ts';
 import { pickName } from './names.ts';
 import { ApiError } from './errors.ts';
+import { pathKey } from '../common/paths.ts';
 import { MIGRATIONS, migrate } from './migrations.ts';
 import {
   HUMAN_ID, type Conflict, type DeliveryState, type FileTouch, type Message,
@@ -27,9 +28,6 @@ interface MessageRow {
 
 const FILES_PER_PEER = 20;
 const iso = (ms: number) => new Date(ms).toISOString();
-const caseInsensitiveFs = process.platform === 'win32' || process.platform === 'darwin';
-/** The key two paths share when they name the same file on this OS. */
-export const pathKey = (p: string) => (caseInsensitiveFs ? p.toLowerCase() : p);
 
 /** What a send needs of its sender (a whole Peer will do). */
 export type Sender = Pick<Peer, 'id' | 'name' | 'cwd' | 'gitRoot' | 'lastSeen'>;

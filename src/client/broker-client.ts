@@ -9,13 +9,13 @@ import http from 'node:http';
 import net from 'node:net';
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { API_PREFIX } from '../protocol/constants.ts';
+import { PeersError } from '../protocol/errors.ts';
 import { proofText } from '../protocol/credentials.ts';
 import type { BrokerEvent, Health } from '../protocol/wire.ts';
 import { readSecret, type PeersConfig } from '../common/config.ts';
 
-export class BrokerError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) { super(message); }
-}
+/** An error answered by the broker (status ≥ 400), or of reaching it (status 0: down, timeout, not ours). */
+export class BrokerError extends PeersError {}
 
 export interface ClientOptions {
   port: number;

@@ -4,10 +4,11 @@
 import { chmodSync, closeSync, linkSync, lstatSync, mkdirSync, openSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
+import { PeersError } from '../protocol/errors.ts';
 
 /** Raised when a path cannot be trusted; the message says what is wrong and how to fix it. */
-export class UnsafePathError extends Error {
-  readonly code = 'unsafe_path';
+export class UnsafePathError extends PeersError {
+  constructor(message: string) { super(0, 'unsafe_path', message); }
 }
 
 /** POSIX ownership and modes; Windows has neither (its ACLs keep a user's profile private). */

@@ -3,9 +3,9 @@
 import * as vscode from 'vscode';
 import { realpathSync } from 'node:fs';
 import type { Claim, Conflict } from '../protocol/wire.ts';
-import { globMatch } from '../broker/coordination.ts';
+import { globMatch, pathKey } from '../common/paths.ts';
 
-const key = (p: string) => (process.platform === 'win32' || process.platform === 'darwin' ? p.toLowerCase() : p);
+const key = pathKey;
 
 function canonical(p: string): string {
   try { return realpathSync.native(p); } catch { return p; }

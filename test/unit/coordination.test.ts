@@ -53,6 +53,12 @@ test('a human can break a lock; auto locks are released together', () => {
   assert.deepEqual(coord.locks().map((l) => l.name), ['mine']);
 });
 
+test('a folder claim with brackets in its name covers the files below it', () => {
+  assert.equal(globMatch('/w/app/[id]', '/w/app/[id]/page.tsx'), true);
+  assert.equal(globMatch('/w/app/[id]', '/w/app/i/page.tsx'), false, 'brackets are not a character class');
+  assert.equal(globMatch('/w/app/[id]/*.tsx', '/w/app/[id]/page.tsx'), true);
+});
+
 test('claims: globs and folders match; others\' claims are conflicts', () => {
   const { coord, a, b } = setup();
   coord.claim(a.id, ['/w/src/auth/**', '/w/docs'], 'auth rewrite', 60_000);
