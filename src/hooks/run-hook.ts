@@ -75,9 +75,15 @@ export async function handleHook(eventArg: string, stdinText: string, env = proc
       r = await post();
     }
     return { stdout: r.output ? JSON.stringify(r.output) : '', exitCode: 0, handed: r.handed, peer: r.peer, client: s.client };
-  } catch {
+  } catch (e) {
     s.client.close();
-    return silent; // broker down, slow or not ours: the session goes on as if we were not here
+    // Broker down, slow or not ours: the session goes on as if we were not here. At its start it
+    // is told so once, plainly, so the model does not wonder why the tools fail.
+    if (event !== 'SessionStart') return silent;
+    const why = e instanceof BrokerError ? e.message : 'the broker did not answer';
+    const text = `[claude-peers] This session is not on the claude-peers network yet: ${why} ` +
+      'It joins by itself once the broker is back; until then the claude-peers tools will say they cannot reach it.';
+    return { ...silent, stdout: JSON.stringify({ hookSpecificOutput: { hookEventName: 'SessionStart', additionalContext: text } }) };
   }
 }
 

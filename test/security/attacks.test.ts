@@ -66,7 +66,9 @@ test('1. a process that holds the port first gets no credential, no prompt and n
   assert.equal(hook.code, 0);
   assert.equal(hook.stdout, '', 'nothing the squatter said is printed to Claude Code');
   const start = await runHook('SessionStart', JSON.stringify({ hook_event_name: 'SessionStart', cwd: home, session_id: 's', source: 'startup' }), env);
-  assert.equal(start.stdout, '');
+  // The session is told once, in our words, why it is not on the network; nothing of the squatter's.
+  assert.match(JSON.parse(start.stdout).hookSpecificOutput.additionalContext, /not on the claude-peers network yet: Something listens on 127\.0\.0\.1:\d+ but could not prove/);
+  assert.doesNotMatch(start.stdout, /FORGED/);
 
   // The CLI's own commands do not talk to it either.
   const send = spawnSync(process.execPath, [CLI, 'send', 'someone', 'SECRET-CLI'], { env, encoding: 'utf8' });
