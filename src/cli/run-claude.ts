@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { loadConfig } from '../common/config.ts';
 import { currentRuntime } from '../common/launch-config.ts';
 import { ensurePrivateDir } from '../common/private-files.ts';
-import { installShim, planLaunch, runPlan, type LaunchPlan } from '../client/claude-launch.ts';
+import { installShim, launch } from '../client/claude-launch.ts';
 
 export async function runClaude(argv: string[]): Promise<number> {
   const cfg = loadConfig();
@@ -15,12 +15,5 @@ export async function runClaude(argv: string[]): Promise<number> {
   if (process.env.CLAUDE_PEERS_PORT) env.CLAUDE_PEERS_PORT = String(cfg.port);
   // The same files the shim uses, for this runtime; a folder of our own, never on PATH.
   installShim(dir, { enabled: true, channels: process.env.CLAUDE_PEERS_CHANNELS === '1', runtime: currentRuntime(dirname(__filename), env) });
-  let plan: LaunchPlan;
-  try {
-    plan = await planLaunch(argv, process.env, dir, process.ppid);
-  } catch (e) {
-    console.error((e as Error).message);
-    return 127;
-  }
-  return runPlan(plan);
+  return launch(argv, dir);
 }

@@ -192,9 +192,14 @@ export async function runClaudeShim(argv: string[]): Promise<number> {
     console.error('claude-peers claude-shim: CLAUDE_PEERS_SHIM_DIR is not set. This command is started by the "claude" shim the VS Code extension installs; run "claude" instead.');
     return 2;
   }
+  return launch(argv, shimDir);
+}
+
+/** Plans and runs a launch from `dir` (a shim folder); a missing claude is exit 127 with advice. */
+export async function launch(argv: string[], dir: string): Promise<number> {
   let plan: LaunchPlan;
   try {
-    plan = await planLaunch(argv, process.env, shimDir, process.ppid);
+    plan = await planLaunch(argv, process.env, dir, process.ppid);
   } catch (e) {
     console.error((e as Error).message);
     return 127;

@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { Message } from '../../src/protocol/wire.ts';
 import { waitFor } from '../support/processes.ts';
-import { needTmux, readIfExists, removeInboxSockets, sessionArgs, startWorld, TmuxClaude, type World } from '../support/claude-cli.ts';
-import { contentText, isMainLoop, lastUserText, text, type RecordedRequest } from '../support/fake-anthropic.ts';
+import { needTmux, replyScript, readIfExists, removeInboxSockets, sessionArgs, startWorld, TmuxClaude, type World } from '../support/claude-cli.ts';
+import { contentText, isMainLoop, lastUserText, type RecordedRequest } from '../support/fake-anthropic.ts';
 
 const worlds: World[] = [];
 const sessions: TmuxClaude[] = [];
@@ -15,11 +15,6 @@ after(async () => {
   for (const w of worlds) await w.close();
 });
 
-/** Side requests get a harmless answer; the main loop answers with a marker of its turn. */
-function replyScript(w: World) {
-  let turn = 0;
-  w.fake.setScript((r) => (isMainLoop(r.body) ? [text(`REPLY-${++turn}`)] : [text('side request')]));
-}
 
 async function interactive(w: World, opts: { channels: boolean }): Promise<{ t: TmuxClaude; debug: string }> {
   const debug = join(w.home, 'claude-debug.log');

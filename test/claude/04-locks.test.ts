@@ -2,25 +2,18 @@
 // `git commit` the model runs is stopped by our PreToolUse hook, and the model is told who holds it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { lockName } from '../../src/common/lock-commands.ts';
-import { projectDir, runPrint, startWorld, type World } from '../support/claude-cli.ts';
+import { gitRepo, runPrint, startWorld, type World } from '../support/claude-cli.ts';
 import { calledTools, isMainLoop, lastResultOf, text, toolUse } from '../support/fake-anthropic.ts';
 
 let w: World;
 let repo: string;
-const git = (...args: string[]) => execFileSync('git', args, { cwd: repo, encoding: 'utf8', env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', HOME: repo } }).trim();
+let git: (...args: string[]) => string;
 
 before(async () => {
-  repo = projectDir('cp-repo-');
-  git('init', '-q', '-b', 'main');
-  git('config', 'user.email', 'test@example.invalid');
-  git('config', 'user.name', 'Test');
-  writeFileSync(join(repo, 'README.md'), '# repo\n');
-  git('add', '.');
-  git('commit', '-q', '-m', 'initial');
+  ({ repo, git } = gitRepo());
   w = await startWorld({ cwd: repo });
 });
 after(async () => { await w?.close(); });

@@ -5,27 +5,20 @@
 // PostToolUse and at Stop, our tools allowed without a prompt; a broker that is down costs little.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Message, Peer } from '../../src/protocol/wire.ts';
 import { lockName } from '../../src/common/lock-commands.ts';
-import { claudeEnv, projectDir, runClaude, runLaunched, startWorld, type World } from '../support/claude-cli.ts';
+import { claudeEnv, gitRepo, runClaude, runLaunched, startWorld, type World } from '../support/claude-cli.ts';
 import { calledTools, callMcp, isMainLoop, lastResultOf, requestText, text, toolUse } from '../support/fake-anthropic.ts';
 import { spawnBroker, waitFor } from '../support/processes.ts';
 
 let w: World;
 let repo: string;
-const git = (...args: string[]) => execFileSync('git', args, { cwd: repo, encoding: 'utf8', env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', HOME: repo } }).trim();
+let git: (...args: string[]) => string;
 
 before(async () => {
-  repo = projectDir('cp-repo-');
-  git('init', '-q', '-b', 'main');
-  git('config', 'user.email', 'test@example.invalid');
-  git('config', 'user.name', 'Test');
-  writeFileSync(join(repo, 'README.md'), '# repo\n');
-  git('add', '.');
-  git('commit', '-q', '-m', 'initial');
+  ({ repo, git } = gitRepo());
   w = await startWorld({ cwd: repo });
 });
 after(async () => { await w?.close(); });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import type { Message, Peer } from '../../src/protocol/wire.ts';
 import { CLI, waitFor } from '../support/processes.ts';
-import { needTmux, startWorld, TmuxClaude, type World } from '../support/claude-cli.ts';
+import { needTmux, replyScript, startWorld, TmuxClaude, type World } from '../support/claude-cli.ts';
 import { calledTools, callMcp, isMainLoop, lastUserText, text, toolUse } from '../support/fake-anthropic.ts';
 
 const worlds: World[] = [];
@@ -17,10 +17,6 @@ after(async () => {
   for (const w of worlds) await w.close();
 });
 
-function replyScript(w: World) {
-  let turn = 0;
-  w.fake.setScript((r) => (isMainLoop(r.body) ? [text(`REPLY-${++turn}`)] : [text('side request')]));
-}
 const message = async (w: World, id: number) => (await w.broker.client.get<{ messages: Message[] }>('/messages?limit=500')).messages.find((m) => m.id === id);
 
 test('a message to an idle launched session arrives through its inbox socket and starts a turn', { timeout: 90_000 }, async (tc) => {

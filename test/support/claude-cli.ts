@@ -2,14 +2,14 @@
 // that points it at the fake Messages API and at the test broker, our MCP server and hooks as
 // Claude Code would be configured with them, a `claude -p` runner and a tmux-driven interactive
 // session. Nothing here talks to anything but loopback.
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, realpathSync, existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
 import { hookSettings, shellQuote } from '../../src/common/hook-config.ts';
 import type { Peer } from '../../src/protocol/wire.ts';
 import { CLI, spawnBroker, startMcpPeer, tempHome, waitFor, type BrokerProc, type McpPeer } from './processes.ts';
-import { startFakeAnthropic, type FakeAnthropic, type Script } from './fake-anthropic.ts';
+import { isMainLoop, startFakeAnthropic, text, type FakeAnthropic, type Script } from './fake-anthropic.ts';
 
 export const CLAUDE_BIN = resolve(__dirname, '../../node_modules/.bin/claude');
 export const API_KEY = 'sk-test';
@@ -47,6 +47,25 @@ export function scratchHome(projects: string[], opts: { channelsFlag?: boolean }
 /** A fresh project folder (realpath: Claude Code and the hooks resolve symlinks like /tmp). */
 export function projectDir(prefix = 'cp-proj-'): string {
   return realpathSync(tempHome(prefix));
+}
+
+/** A git repository with one commit, in a fresh project folder; `git` runs git in it. */
+export function gitRepo(): { repo: string; git: (...args: string[]) => string } {
+  const repo = projectDir('cp-repo-');
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: repo, encoding: 'utf8', env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', HOME: repo } }).trim();
+  git('init', '-q', '-b', 'main');
+  git('config', 'user.email', 'test@example.invalid');
+  git('config', 'user.name', 'Test');
+  writeFileSync(join(repo, 'README.md'), '# repo\n');
+  git('add', '.');
+  git('commit', '-q', '-m', 'initial');
+  return { repo, git };
+}
+
+/** Side requests get a harmless answer; each turn of the main loop answers REPLY-<n>. */
+export function replyScript(w: { fake: FakeAnthropic }): void {
+  let turn = 0;
+  w.fake.setScript((r) => (isMainLoop(r.body) ? [text(`REPLY-${++turn}`)] : [text('side request')]));
 }
 
 /** The environment of the claude process: fake API, scratch HOME, the test broker, no telemetry. */
