@@ -7,10 +7,6 @@ import {
   applyChanges, changeOf, createModel, MESSAGE_CAP, type DirectoryChange, type DirectoryModel, type DirectorySnapshot,
 } from '../protocol/directory-model.ts';
 
-// The picture's types now live in src/protocol (the webview imports that layer only).
-export type { DirectoryChange, DirectorySnapshot };
-export { MESSAGE_CAP };
-
 type Listener = (c: DirectoryChange) => void;
 
 export class PeerDirectory {
