@@ -6,10 +6,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  e2eSkip, startCodeServer, openWorkbench, openTerminal, typeInTerminal, screenshot, freePort, waitUntil, waitForTerminalText, sleep, runCommand, explorerBadge,
-  type CodeServer, type Workbench,
-} from './harness.ts';
+import { startCodeServer, type CodeServer } from './code-server.ts';
+import { openTerminal, typeInTerminal, waitForTerminalText } from './terminal.ts';
+import { e2eSkip } from './tools.ts';
+import { freePort, sleep, waitUntil } from './waits.ts';
+import { explorerBadge, openWorkbench, runCommand, screenshot, type Workbench } from './workbench.ts';
 import { extensionUnderTest, claudeTerminalWorld } from './world.ts';
 import { startFakeAnthropic, text, toolUse, lastUserText, isMainLoop, toolUsesSoFar, type FakeAnthropic } from '../support/fake-anthropic.ts';
 import { BrokerClient } from '../../src/client/broker-client.ts';

@@ -9,10 +9,11 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Frame } from 'playwright-core';
-import {
-  e2eSkip, explorerBadge, startCodeServer, openWorkbench, screenshot, freePort, waitUntil, runCommand, webviewFrame,
-  setColorTheme, waitForThemeKind, type CodeServer, type Workbench,
-} from './harness.ts';
+import { startCodeServer, type CodeServer } from './code-server.ts';
+import { e2eSkip } from './tools.ts';
+import { freePort, waitUntil } from './waits.ts';
+import { webviewFrame } from './webview.ts';
+import { explorerBadge, openWorkbench, runCommand, screenshot, setColorTheme, waitForThemeKind, type Workbench } from './workbench.ts';
 import { extensionUnderTest } from './world.ts';
 import { CLI, startMcpPeer, tempHome, type McpPeer } from '../support/processes.ts';
 import { BrokerClient } from '../../src/client/broker-client.ts';
