@@ -41,7 +41,7 @@ export class Composer {
     const el = this.panel.el;
     setSelect(el.to, renderRecipients(v), v.draft.to);
     el.send.disabled = this.sending || !v.draft.valid;
-    const hint = el.sendError.textContent ? '' : v.draft.blocked ?? '';
+    const hint = el.sendError.textContent ? '' : v.draft.hint ?? '';
     if (el.sendHint.textContent !== hint) el.sendHint.textContent = hint;
     if (el.body.getAttribute('aria-label') !== v.draft.label) el.body.setAttribute('aria-label', v.draft.label);
     const chip = renderReplyChip(v);

@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolveTarget, stopRefusal, unreadToHuman, isUnder } from '../../src/extension/human-rules.ts';
 import { statusText, waitingText } from '../../src/extension/status-text.ts';
-import { MutedPeers, WarnedConflicts } from '../../src/extension/memory.ts';
+import { MutedPeers, SavedDrafts, WarnedConflicts } from '../../src/extension/memory.ts';
 import { withLegacy } from '../../src/extension/legacy-settings.ts';
 import type { Message, Peer } from '../../src/protocol/wire.ts';
 
@@ -99,6 +99,14 @@ describe('kept across reloads', () => {
     await m.set('a', false);
     assert.deepEqual(m.list(), ['b']);
     assert.equal(m.has('b'), true);
+  });
+  test('the composer\'s draft, so a reload does not lose whom the human writes to', async () => {
+    const d = new SavedDrafts(memento());
+    assert.equal(d.get(), null);
+    await d.set({ to: 'p1', toLabel: 'amber', body: '', replyTo: null });
+    assert.deepEqual(d.get(), { to: 'p1', toLabel: 'amber', body: '', replyTo: null });
+    await d.set({ to: '', toLabel: '', body: '', replyTo: null });
+    assert.equal(d.get(), null, 'an empty draft is forgotten');
   });
   test('a conflict is warned about once, again only after it ended and came back', async () => {
     const w = new WarnedConflicts(memento());

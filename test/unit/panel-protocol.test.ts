@@ -35,6 +35,10 @@ describe('protocol', () => {
     assert.equal(req('runAction', { action: 'workbench.action.reloadWindow' }), null);
     assert.equal(req('runAction', { action: 'constructor' }), null);
     assert.equal(req('send', [1, 2]), null, 'params must be an object');
+    assert.ok(req('saveDraft', { to: '', toLabel: '', body: '', replyTo: null }), 'an empty draft is a draft');
+    assert.ok(req('saveDraft', { to: 'p1', toLabel: 'amber', body: 'hi', replyTo: 3 }));
+    assert.equal(req('saveDraft', { to: 'p1', toLabel: 'amber', body: 'hi' }), null, 'replyTo is null or an id');
+    assert.equal(req('saveDraft', { to: 'p1', toLabel: 'x'.repeat(201), body: '', replyTo: null }), null);
   });
 
   test('sent confirmations', () => {

@@ -82,6 +82,7 @@ export function composer(i: ComposerInput): { recipients: Option[]; draft: Draft
       to: draftTo,
       valid,
       blocked: valid ? null : blocked ?? 'Choose who gets it.',
+      hint: valid || (!draftTo && i.live.length > 0) ? null : blocked ?? 'Choose who gets it.',
       broadcast: isScope(draftTo),
       label,
       replyTo: i.ui.draft.replyTo == null ? null : {

@@ -138,6 +138,8 @@ export interface DraftView {
   valid: boolean;
   /** Why Send is off, in words; null when it is on. */
   blocked: string | null;
+  /** The line beside Send: `blocked`, unless the recipient list already says it ("Choose who gets it…"). */
+  hint: string | null;
   /** The recipient is a group (the host confirms before sending). */
   broadcast: boolean;
   /** "Message to amber-fox": the text area's accessible name. */

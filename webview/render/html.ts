@@ -15,12 +15,17 @@ export function iconButton(action: string, label: string, iconName: string, data
   return `<button type="button" class="icon-button"${extra} data-action="${action}"${dataAttrs(data)} data-key="${esc(key)}" aria-label="${esc(label)}" title="${esc(label)}">${icon(iconName)}</button>`;
 }
 
-/** A text button styled as VS Code's buttons (primary or secondary). */
-export function button(action: string, text: string, opts: { icon?: string; data?: Record<string, string>; key: string; secondary?: boolean; label?: string }): string {
-  const aria = opts.label ? ` aria-label="${esc(opts.label)}"` : '';
-  return `<button type="button" class="button${opts.secondary ? ' secondary' : ''}" data-action="${action}"${dataAttrs(opts.data ?? {})} data-key="${esc(opts.key)}"${aria}>`
-    + `${opts.icon ? icon(opts.icon) : ''}<span>${esc(text)}</span></button>`;
+/**
+ * A text button styled as VS Code's buttons (primary or secondary). `more` is read after the
+ * visible text by screen readers (the accessible name starts with what is seen).
+ */
+export function button(action: string, text: string, opts: { icon?: string; data?: Record<string, string>; key: string; secondary?: boolean; more?: string }): string {
+  return `<button type="button" class="button${opts.secondary ? ' secondary' : ''}" data-action="${action}"${dataAttrs(opts.data ?? {})} data-key="${esc(opts.key)}">`
+    + `${opts.icon ? icon(opts.icon) : ''}<span>${esc(text)}</span>${opts.more ? srOnly(opts.more) : ''}</button>`;
 }
+
+/** Text for screen readers only. */
+export const srOnly = (text: string): string => `<span class="sr-only">${esc(text)}</span>`;
 
 /** A count badge with a fuller text for screen readers. */
 export function badge(n: number, spoken: string, cls = ''): string {

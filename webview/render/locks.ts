@@ -17,7 +17,7 @@ function renderLock(l: LockRow): string {
     : 'free';
   const waiters = l.waiters.length ? `<span class="waiters">waiting: ${l.waiters.map(esc).join(', ')}</span>` : '';
   const brk = h
-    ? button('breakLock', 'Break', { icon: 'unlock', data: { lock: l.name }, key: `break:${l.name}`, secondary: !h.gone, label: `Break the lock ${l.name} held by ${h.name}` })
+    ? button('breakLock', 'Break', { icon: 'unlock', data: { lock: l.name }, key: `break:${l.name}`, secondary: !h.gone, more: ` the lock ${l.name}, held by ${h.name}` })
     : '';
   return `<li class="lock${h?.gone ? ' stale' : ''}" data-key="${esc(`lock:${l.name}`)}">${icon(h ? 'lock' : 'unlock')}<div class="lock-text"><span class="lock-name">${esc(l.name)}</span> ${held} ${waiters}</div>${brk}</li>`;
 }

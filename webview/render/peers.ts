@@ -1,6 +1,6 @@
 // The Peers section: the scope toolbar, the empty state, and a card per session.
 import type { PanelView, PeerCard, PeerGroup } from '../model/view-types.ts';
-import { badge, button, esc, icon, iconButton } from './html.ts';
+import { badge, button, esc, icon, iconButton, srOnly } from './html.ts';
 
 export function renderPeersToolbar(v: PanelView): string {
   const scope = v.hasWorkspace
@@ -66,7 +66,7 @@ export function renderCard(c: PeerCard): string {
   if (c.muted) tags.push(`<span class="tag">muted</span>`);
   const waiting = c.status === 'waiting'
     ? `<p class="waiting">${icon('bell-dot')}<strong>Waiting for you</strong>`
-      + (c.inTerminal ? `<button type="button" class="link" data-action="revealTerminal" data-peer="${dom}" data-key="${esc(k('waiting'))}" aria-label="${esc(`Answer ${c.name} in its terminal`)}">Answer in its terminal</button>` : '<span class="muted-text">in a terminal outside this window</span>')
+      + (c.inTerminal ? `<button type="button" class="link" data-action="revealTerminal" data-peer="${dom}" data-key="${esc(k('waiting'))}">Answer in its terminal${srOnly(`: ${c.name}`)}</button>` : '<span class="muted-text">in a terminal outside this window</span>')
       + `</p>`
     : '';
   const facts: string[] = [];
@@ -74,15 +74,15 @@ export function renderCard(c: PeerCard): string {
   if (c.repo || c.branch) facts.push(`<li>${icon('git-branch')}<span>${esc([c.repo, c.branch].filter(Boolean).join(' · '))}</span></li>`);
   if (c.host) facts.push(`<li title="${esc(`Runs on ${c.host}`)}">${icon('remote')}<span>${esc(c.host)}</span></li>`);
   if (live && c.inTerminal) {
-    facts.push(`<li><button type="button" class="link" data-action="revealTerminal" data-peer="${dom}" data-key="${esc(k('terminal'))}" aria-label="${esc(`Show the terminal of ${c.name}`)}">${icon('terminal')}<span>Show terminal</span></button></li>`);
+    facts.push(`<li><button type="button" class="link" data-action="revealTerminal" data-peer="${dom}" data-key="${esc(k('terminal'))}">${icon('terminal')}<span>Show terminal</span>${srOnly(` of ${c.name}`)}</button></li>`);
   } else if (c.canStop) {
-    facts.push(`<li><button type="button" class="link" data-action="stopSession" data-peer="${dom}" data-key="${esc(k('stop'))}" aria-label="${esc(`Stop ${c.name}, which runs outside this window's terminals`)}" title="It runs outside this window's terminals">${icon('debug-stop')}<span>Stop session…</span></button></li>`);
+    facts.push(`<li><button type="button" class="link" data-action="stopSession" data-peer="${dom}" data-key="${esc(k('stop'))}" title="It runs outside this window's terminals">${icon('debug-stop')}<span>Stop session…</span>${srOnly(` ${c.name}, which runs outside this window's terminals`)}</button></li>`);
   }
   const task = c.task
     ? `<p class="task" title="${esc(c.taskIsSummary ? 'Summary set by the session' : 'Its last prompt')}">${icon(c.taskIsSummary ? 'comment-discussion' : 'edit')}<span>${esc(c.task)}</span></p>`
     : '';
   const files = c.files.length
-    ? `<ul class="files" aria-label="${esc(`Files ${c.name} edited, most recent first`)}">${c.files.map((f) => `<li><button type="button" class="file${f.conflict ? ' conflict' : ''}" data-action="openFile" data-path="${esc(f.path)}" data-key="${esc(`file:${c.id}:${f.path}`)}" title="${esc(`${f.path}\n${f.tool} ${f.ago}${f.conflict ? '\nanother peer is on this file too' : ''}`)}" aria-label="${esc(`Open ${f.label}${f.conflict ? ', conflict' : ''}, edited ${f.ago}`)}">${icon(f.conflict ? 'warning' : 'file')}<span class="path">${esc(f.label)}</span><span class="ago">${esc(f.ago)}</span></button></li>`).join('')}</ul>`
+    ? `<ul class="files" aria-label="${esc(`Files ${c.name} edited, most recent first`)}">${c.files.map((f) => `<li><button type="button" class="file${f.conflict ? ' conflict' : ''}" data-action="openFile" data-path="${esc(f.path)}" data-key="${esc(`file:${c.id}:${f.path}`)}" title="${esc(`${f.path}\n${f.tool} ${f.ago}${f.conflict ? '\nanother peer is on this file too' : ''}`)}">${icon(f.conflict ? 'warning' : 'file')}${srOnly('Open ')}<span class="path">${esc(f.label)}</span>${srOnly(f.conflict ? ', in a conflict, edited' : ', edited')}<span class="ago">${esc(f.ago)}</span></button></li>`).join('')}</ul>`
     : '';
   const more = c.moreFiles > 0 || c.open
     ? `<button type="button" class="link small" data-action="toggleCard" data-peer="${dom}" data-key="${esc(k('more'))}" aria-expanded="${c.open}">${c.open ? 'Fewer files' : `${c.moreFiles} more file${c.moreFiles === 1 ? '' : 's'}`}</button>`
@@ -90,7 +90,7 @@ export function renderCard(c: PeerCard): string {
   const cls = ['card', `status-${c.status}`, `kind-${c.kind}`, c.conflicts ? 'has-conflict' : '', c.muted ? 'is-muted' : ''].filter(Boolean).join(' ');
   const conflictNote = c.conflicts ? `<span class="sr-only">, ${c.conflicts} conflicting file${c.conflicts === 1 ? '' : 's'}</span>` : '';
   return `<article class="${cls}" data-key="${esc(k('peer'))}" data-peer="${dom}" data-item tabindex="-1" aria-labelledby="${esc(k('n'))}" aria-describedby="${esc(k('s'))}">`
-    + `<header class="card-head"><span class="dot" aria-hidden="true"></span><h4 class="name" id="${esc(k('n'))}">${esc(c.name)}</h4>`
+    + `<header class="card-head"><span class="dot" aria-hidden="true"></span><h3 class="name" id="${esc(k('n'))}">${esc(c.name)}</h3>`
     + badge(c.unread, `${c.unread} unread from ${c.name}`, 'unread')
     + `<span class="spacer"></span>${actions}</header>`
     + waiting

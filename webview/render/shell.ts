@@ -12,7 +12,7 @@ function section(id: string, title: string, extra: string, body: string): string
 }
 
 export function renderShell(): string {
-  return `<div id="top">`
+  return `<h1 class="sr-only">Claude Peers</h1><div id="top">`
     + `<button type="button" class="skip" data-action="focusComposer" data-key="skip">Skip to the message composer</button>`
     + `<div id="status"></div><div id="notice" role="status" aria-live="polite"></div><div id="banner"></div></div>`
     + `<div id="sections">`
@@ -22,7 +22,7 @@ export function renderShell(): string {
     + section('messages', 'Messages',
       `<button type="button" class="icon-button" id="mark-all" data-action="markAllRead" data-key="markAllRead" aria-label="Mark all messages to you read" title="Mark all read" hidden>${icon('check-all')}</button>`,
       `<div class="stream-tools">`
-      + `<input type="search" id="search" placeholder="Search messages" aria-label="Search messages" autocomplete="off" spellcheck="false">`
+      + `<input type="search" id="search" placeholder="Search" aria-label="Search messages" autocomplete="off" spellcheck="false">`
       + `<select id="filter" aria-label="Show messages of"></select></div>`
       + `<div id="stream-head"></div>`
       + `<p id="stream-help" class="sr-only">Up and down arrows move between messages, the right arrow reaches a message's buttons.</p><div id="stream-scroll"><ol id="stream" aria-label="Messages, oldest first" aria-describedby="stream-help"></ol></div>`

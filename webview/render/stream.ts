@@ -1,16 +1,16 @@
 // The Messages section: the tools above the stream, the rows (memoised: a row's HTML is rebuilt
 // only when something it shows changed) and the line above them.
 import type { MessageRow, PanelView } from '../model/view-types.ts';
-import { esc, icon, iconButton, marked } from './html.ts';
+import { esc, icon, iconButton, marked, srOnly } from './html.ts';
 
 const STATE_ICON = { queued: 'clock', delivered: 'check', read: 'check-all' } as const;
 
 function replyRef(r: MessageRow): string {
   const ref = r.replyTo;
   if (!ref) return '';
-  const inner = `${icon('reply')}<span><strong>${esc(ref.fromName)}</strong> ${esc(ref.snippet)}</span>`;
+  const inner = `${icon('reply')}<span>${srOnly('In reply to ')}<strong>${esc(ref.fromName)}</strong> ${esc(ref.snippet)}</span>`;
   return ref.shown
-    ? `<button type="button" class="reply-ref" data-action="jump" data-id="${ref.id}" data-key="jump:${r.id}" aria-label="${esc(`In reply to ${ref.fromName}: ${ref.snippet}`)}">${inner}</button>`
+    ? `<button type="button" class="reply-ref" data-action="jump" data-id="${ref.id}" data-key="jump:${r.id}">${inner}</button>`
     : `<p class="reply-ref">${inner}</p>`;
 }
 
@@ -19,7 +19,7 @@ function thread(r: MessageRow): string {
   const items = r.thread.map((t) => {
     const text = `<strong>${esc(t.fromName)}</strong> <time>${esc(t.time)}</time> <span class="snippet">${esc(t.snippet)}</span>`;
     return t.shown
-      ? `<li><button type="button" class="thread-item" data-action="jump" data-id="${t.id}" data-key="tjump:${r.id}:${t.id}" aria-label="${esc(`Go to the reply of ${t.fromName}: ${t.snippet}`)}">${icon('reply')}<span>${text}</span></button></li>`
+      ? `<li><button type="button" class="thread-item" data-action="jump" data-id="${t.id}" data-key="tjump:${r.id}:${t.id}" title="Go to this reply">${icon('reply')}<span>${text}</span></button></li>`
       : `<li class="thread-item">${icon('reply')}<span>${text}</span></li>`;
   }).join('');
   return `<ul class="thread" id="thread-${r.id}" aria-label="${esc(`Replies to ${r.fromName}`)}">${items}</ul>`;
@@ -28,13 +28,14 @@ function thread(r: MessageRow): string {
 export function renderRow(r: MessageRow, query = ''): string {
   const cls = ['msg', r.human ? 'from-human' : '', r.toHuman ? 'to-human' : '', r.unread ? 'unread' : '', r.replyTo ? 'is-reply' : '', r.muted ? 'muted' : ''].filter(Boolean).join(' ');
   const stateTitle = r.recipients.map((x) => `${x.name}: ${x.state}`).join('\n');
-  const head = `<div class="msg-head" id="mh-${r.id}">${icon(r.human ? 'person' : 'hubot', 'who')}<span class="from">${marked(r.fromName, query)}</span>`
+  const head = `<div class="msg-head" id="mh-${r.id}"><span class="msg-who">${icon(r.human ? 'person' : 'hubot', 'who')}<span class="from">${marked(r.fromName, query)}</span>`
     + `<span class="arrow" aria-hidden="true">→</span><span class="sr-only"> to </span><span class="to${r.toHuman ? ' you' : ''}">${r.broadcast ? icon('broadcast') : ''}${marked(r.toLabel, query)}</span>`
     + (r.unread ? `<span class="sr-only">, unread</span>` : '')
-    + `<span class="spacer"></span>`
-    + (r.canReply ? iconButton('reply', `Reply to ${r.fromName}`, 'reply', { id: String(r.id), peer: r.fromId }, `reply:${r.id}`) : '')
+    + `</span><span class="msg-meta">`
     + `<span class="state state-${r.state}" title="${esc(stateTitle)}">${icon(STATE_ICON[r.state])}<span class="state-label">${esc(r.stateLabel)}</span></span>`
-    + `<time datetime="${esc(r.sentAt)}" title="${esc(new Date(r.sentAt).toLocaleString())}">${esc(r.time)}</time></div>`;
+    + `<time datetime="${esc(r.sentAt)}" title="${esc(new Date(r.sentAt).toLocaleString())}">${esc(r.time)}</time>`
+    + (r.canReply ? iconButton('reply', `Reply to ${r.fromName}`, 'reply', { id: String(r.id), peer: r.fromId }, `reply:${r.id}`) : '')
+    + `</span></div>`;
   const open = `<li class="${cls}" id="msg-${r.id}" data-key="m:${r.id}" data-item tabindex="-1" aria-labelledby="mh-${r.id}"`;
   if (r.muted) {
     return `${open}>${head}<div class="msg-actions"><span class="muted-text">muted</span>`

@@ -30,10 +30,10 @@ function renderConflict(c: PanelView['conflicts'][number]): string {
   return `<div class="conflict" data-key="conflict:${esc(c.path)}">`
     + `<p class="conflict-text">${icon('warning')}<span>${who} are both on <code class="path" title="${esc(c.path)}">${esc(c.label)}</code></span></p>`
     + `<div class="actions">`
-    + button('openFile', 'Open file', { icon: 'go-to-file', data: { path: c.path }, key: `conflict-open:${c.path}`, secondary: true, label: `Open ${c.label}` })
+    + button('openFile', 'Open file', { icon: 'go-to-file', data: { path: c.path }, key: `conflict-open:${c.path}`, secondary: true, more: ` ${c.label}` })
     + button('messagePeers', `Message ${c.peers.length > 2 ? 'all' : 'both'}`, {
       icon: 'comment', data: { peers: ids, path: c.label }, key: `conflict-msg:${c.path}`, secondary: true,
-      label: `Message ${c.peers.map((p) => p.name).join(' and ')}`,
+      more: `: ${c.peers.map((p) => p.name).join(' and ')}`,
     })
     + `</div></div>`;
 }
