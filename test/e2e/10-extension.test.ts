@@ -79,6 +79,9 @@ test('claude in two integrated terminals: both join, a shared file raises the wa
 
     const both = await startClaude(2);
     assert.equal(new Set(both.map((p) => p.name)).size, 2);
+    // The terminal is named after its session, not after Claude Code's changing title.
+    const second = both.find((p) => p.id !== first[0].id)!;
+    await waitUntil(async () => ((await page.locator('.part.panel').innerText()).includes(`claude · ${second.name}`)), 20_000, `a terminal named "claude · ${second.name}"`);
     await prompt('please write shared.txt');
     const conflicts = await waitUntil(async () => {
       const c = (await client.get<{ conflicts: Conflict[] }>('/conflicts')).conflicts;
@@ -104,8 +107,11 @@ test('claude in two integrated terminals: both join, a shared file raises the wa
     // The status bar counts two peers and one conflict.
     const item = page.locator('[id$="claudePeers.status"]').first();
     let shown = '';
-    await waitUntil(async () => /^\s*2\s+1\s*$/.test(shown = await item.innerText()), 20_000, 'the status bar to show 2 peers and 1 conflict')
+    await waitUntil(async () => /^\s*2 peers\s+1 conflict\s*$/.test(shown = await item.innerText()), 20_000, 'the status bar to show 2 peers and 1 conflict')
       .catch((e) => { throw new Error(`${(e as Error).message}; it shows ${JSON.stringify(shown)}`); });
+    // Its accessible name is a sentence, not "organization 2, warning 1".
+    const label = await page.locator('[id$="claudePeers.status"] [aria-label], [id$="claudePeers.status"][aria-label]').first().getAttribute('aria-label');
+    assert.match(label ?? '', /^Claude Peers: 2 Claude Code sessions on the peer network, 1 file conflict\./);
     t.diagnostic(`screenshot: ${await screenshot(page, '10-conflict')}`);
   } catch (e) {
     if (wb) await screenshot(wb.page, '10-extension-failure').catch(() => undefined);
