@@ -412,7 +412,8 @@ describe('issue 16: what the human meets', () => {
     const html = renderAll(v);
     assert.match(html, /role="alert"/);
     assert.match(html, /data-action="runAction" data-run="changePort"/);
-    assert.doesNotMatch(html, /Reconnecting|Open a terminal/);
+    assert.doesNotMatch(html, /Reconnecting|Open a terminal|No messages yet/);
+    assert.match(v.draft.hint!, /Not connected to the broker/);
   });
 
   test('the other broker states say what really happens', () => {

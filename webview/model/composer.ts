@@ -61,7 +61,8 @@ export function composer(i: ComposerInput): { recipients: Option[]; draft: Draft
     if (away.length) { valid = false; blocked = `${names(away).join(' and ')} ${away.length === 1 ? 'has' : 'have'} ended: choose who gets it.`; }
     label = `Message to ${names(ids).join(' and ')}`;
   } else if (!draftTo) {
-    blocked = i.live.length ? 'Choose who gets it.' : 'No session to write to yet: start claude in a terminal.';
+    blocked = !i.loaded && !i.live.length ? 'Not connected to the broker: nothing can be sent now.'
+      : i.live.length ? 'Choose who gets it.' : 'No session to write to yet: start claude in a terminal.';
   } else if (!options.some((o) => o.value === draftTo)) {
     // Chosen before and not live now: shown as it was, never swapped for someone else.
     const p = i.peersById.get(draftTo);

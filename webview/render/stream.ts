@@ -90,6 +90,7 @@ export function renderStream(v: PanelView): { key: string; html: string }[] {
 export function renderStreamHead(v: PanelView): string {
   const s = v.stream;
   if (!s.total) {
+    if (!v.connected && !v.counts.messages) return `<p class="muted">Messages show here once the panel is connected to the broker.</p>`;
     if (s.query) return `<p class="muted">No message${s.filter ? ` ${s.filter.value === 'human' ? 'to or from you' : `of ${esc(s.filter.label)}`}` : ''} contains “${esc(s.query)}”.</p>`;
     return `<p class="muted">${s.filter ? `No messages ${s.filter.value === 'human' ? 'to or from you' : `of ${esc(s.filter.label)}`} yet.` : 'No messages yet. Peers\u2019 messages to each other and to you appear here as they are sent.'}</p>`;
   }
