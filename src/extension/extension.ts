@@ -79,8 +79,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<{ host
   const contextChanged = new vscode.EventEmitter<void>();
   context.subscriptions.push(changes, contextChanged, terminals.onDidChange(() => contextChanged.fire()));
 
+  // A window that becomes blocked later (its leader went away and a foreign program took the
+  // port) says so as it did at start, once per problem.
+  let toldProblem = state.role === 'blocked' ? state.problem : null;
   context.subscriptions.push(host.onDidChange((s) => {
     log.info(`Broker role: ${describeRole(s)}.`);
+    if (s.role === 'blocked' && s.problem !== toldProblem) void showBlocked(s, log);
+    toldProblem = s.role === 'blocked' ? s.problem : null;
     bar.render();
     contextChanged.fire();
   }));

@@ -32,16 +32,22 @@ test('a taken port: the panel says why and offers what the notification offers',
     wb = await openWorkbench(cs.url);
     const { page } = wb;
 
-    const toast = await notificationText(page, String(port), 60_000);
-    t.diagnostic(`notification: ${toast}`);
-    assert.match(toast, /Change Port/);
+    // The status bar says it first; the panel then, with the notification's reason and actions.
+    await page.locator('[id$="claudePeers.status"]', { hasText: 'Claude Peers' }).first().waitFor({ state: 'visible', timeout: 60_000 });
     await runCommand(page, 'Claude Peers: Open Peers Panel');
     const view = await webviewFrame(page, 'Peers', { timeoutMs: 30_000 });
     const line = view.locator('#status .statusline.tone-error[role="alert"]');
     await line.waitFor({ state: 'visible', timeout: 20_000 });
     const text = (await line.locator('.statusline-text').innerText()).trim();
-    assert.ok(toast.includes(text), `the panel gives the notification's reason: panel "${text}", notification "${toast}"`);
+    assert.match(text, new RegExp(`Port ${port} on 127\\.0\\.0\\.1 is used by another program`));
     assert.deepEqual((await line.locator('button').allInnerTexts()).map((s) => s.trim()), ['Change Port', 'Retry', 'Show Log']);
+    // Retry from the panel: still blocked, so the notification comes, with the same reason and actions.
+    await line.locator('button', { hasText: 'Retry' }).click();
+    const toast = await notificationText(page, String(port), 30_000);
+    t.diagnostic(`notification: ${toast}`);
+    assert.ok(toast.includes(text), `the panel gives the notification's reason: panel "${text}", notification "${toast}"`);
+    for (const action of ['Change Port', 'Retry', 'Show Log']) assert.ok(toast.includes(action), `the notification offers ${action}`);
+    await runCommand(page, 'Notifications: Clear All Notifications');
     const all = await view.locator('body').innerText();
     assert.doesNotMatch(all, /Reconnecting/);
     assert.equal(await view.locator('.empty').count(), 0, 'no empty state promising that sessions join');
