@@ -198,6 +198,15 @@ test('the Peers panel: cards, conflict, thread, themes, composer, open file', { 
     }
     lap('screenshots and accessibility checks done');
 
+    // ---- keyboard: after the skip link, the conflict banner's buttons are the first stops
+    await view.locator('button.skip').focus();
+    const stops: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      await page.keyboard.press('Tab');
+      stops.push(await view.evaluate('document.activeElement?.dataset?.key ?? document.activeElement?.tagName') as string);
+    }
+    assert.deepEqual(stops, [`conflict-open:${shared}`, `conflict-msg:${shared}`], `the first stops: ${stops.join(', ')}`);
+
     // ---- the composer: an empty send is refused inline; a message to B reaches B from the human
     const peerB = (await client.get<{ peers: Peer[] }>('/peers')).peers.find((p) => p.name === nameB)!;
     const to = view.locator('select#to');

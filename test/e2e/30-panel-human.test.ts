@@ -225,6 +225,14 @@ test('the human in the loop: recipients, confirmations, keep in view, read state
     assert.equal(await view.locator(`#msg-${question.id} button.replies`).getAttribute('aria-expanded'), 'true');
     lap('thread');
 
+    // ---- search: only matching messages, the match marked
+    await view.locator('input#search').fill('free one');
+    await waitUntil(async () => (await view.locator('#stream li.msg').count()) === 1, 10_000, 'one message found');
+    assert.equal(await view.locator('#stream li.msg mark').first().innerText(), 'free one');
+    assert.match(await view.locator('#stream-head').innerText(), /1 message contains “free one”/);
+    await view.locator('input#search').fill('');
+    await waitUntil(async () => (await view.locator('#stream li.msg').count()) > 1, 10_000, 'every message back');
+
     // ---- a muted peer: its messages fold to one line
     await view.locator(`article.card[data-peer="${peerC.id}"] button[data-action="mute"]`).click();
     await waitUntil(async () => (await view.locator(`article.card[data-peer="${peerC.id}"] button[data-action="mute"]`).getAttribute('aria-pressed')) === 'true', 10_000, 'C muted');

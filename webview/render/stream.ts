@@ -94,7 +94,7 @@ export function renderStreamHead(v: PanelView): string {
     if (s.query) return `<p class="muted">No message${s.filter ? ` ${s.filter.value === 'human' ? 'to or from you' : `of ${esc(s.filter.label)}`}` : ''} contains “${esc(s.query)}”.</p>`;
     return `<p class="muted">${s.filter ? `No messages ${s.filter.value === 'human' ? 'to or from you' : `of ${esc(s.filter.label)}`} yet.` : 'No messages yet. Peers\u2019 messages to each other and to you appear here as they are sent.'}</p>`;
   }
-  const found = s.query ? `<p class="muted" role="status">${s.total} message${s.total === 1 ? '' : 's'} contain “${esc(s.query)}”</p>` : '';
+  const found = s.query ? `<p class="muted" role="status">${s.total} ${s.total === 1 ? 'message contains' : 'messages contain'} “${esc(s.query)}”</p>` : '';
   const older = s.olderHidden
     ? `<button type="button" class="link small" data-action="older" data-key="older">${icon('history')}Show older (${s.olderHidden} more)</button>`
     : '';
