@@ -50,6 +50,26 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-restricted-imports': 'off' },
   },
   {
+    // The panel's webview runs in a browser: it may import the protocol layer only (and itself).
+    files: ['webview/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        ...vscodeOnlyInExtension,
+        patterns: [{ regex: '^\\.\\./src/(?!protocol/)|^(\\.\\./)+src/(?!protocol/)', message: 'webview/ imports src/protocol only (the layers: protocol ← common ← client ← {broker, mcp, hooks} ← {cli, extension}).' }],
+      }],
+    },
+  },
+  {
+    // The lowest layer: the protocol imports nothing of the project outside itself.
+    files: ['src/protocol/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        ...vscodeOnlyInExtension,
+        patterns: [{ regex: '^\\.\\./', message: 'src/protocol is the lowest layer: it imports only its own files (and zod).' }],
+      }],
+    },
+  },
+  {
     // Plain JS (build scripts, the icon renderer): CommonJS requires are allowed there.
     files: ['**/*.js', '**/*.cjs'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },

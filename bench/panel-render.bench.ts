@@ -1,20 +1,26 @@
 // How long the peer panel takes to turn 1,000 messages into what it paints: the view model
 // (buildView) plus the HTML-string render (renderAll), DOM-free. Also the burst case: 1,000
-// message events applied to the webview's mirror as the one batch they arrive in, then one frame.
+// message events applied to the webview's mirror (the protocol's reducer) as the one batch they arrive in, then one frame.
 // Run: node --import tsx bench/panel-render.bench.ts
 import { performance } from 'node:perf_hooks';
-import type { DirectoryChange, DirectorySnapshot } from '../src/client/directory.ts';
+import {
+  applyChanges, createModel, emptySnapshot, type DirectoryChange, type DirectorySnapshot,
+} from '../src/protocol/directory-model.ts';
 import type { PanelContext } from '../src/protocol/panel.ts';
 import type { Message, Peer } from '../src/protocol/wire.ts';
-import { applyChanges, emptySnapshot } from '../webview/mirror.ts';
-import { clearRowMemo, renderAll } from '../webview/render.ts';
-import { buildView, defaultUiState } from '../webview/view-model.ts';
+import { defaultUiState } from '../webview/model/ui-state.ts';
+import { renderAll } from '../webview/render.ts';
+import { clearRowMemo } from '../webview/render/stream.ts';
+import { buildView } from '../webview/view-model.ts';
 
 const MESSAGES = 1000;
 const RUNS = 30;
 const now = Date.now();
 const ws = '/home/dev/project';
-const context: PanelContext = { workspaceFolders: [ws], home: '/home/dev', terminals: { p0: 'claude', p1: 'claude 2' } };
+const context: PanelContext = {
+  workspaceFolders: [ws], home: '/home/dev', inTerminal: ['p0', 'p1'], joining: true, muted: [],
+  broker: { role: 'leader', problem: null, port: 7899 },
+};
 
 const peers: Peer[] = Array.from({ length: 12 }, (_, i) => ({
   id: `p${i}`, name: `peer-${i}`, kind: 'peer', host: null, pid: 1000 + i, sessionId: null, cwd: i < 8 ? `${ws}/pkg${i}` : `/srv/other${i}`,
@@ -73,9 +79,9 @@ for (let r = 0; r < RUNS; r++) warmMs.push(time(() => { renderAll(view); }));
 // The burst: an empty-stream mirror gets 1,000 message events as one batch, then one frame.
 const changes: DirectoryChange[] = messages.map((m) => ({ kind: 'message', message: m }));
 for (let r = 0; r < RUNS; r++) {
-  const mirror: DirectorySnapshot = { ...emptySnapshot(), connected: true, peers };
+  const mirror = createModel({ ...emptySnapshot(), connected: true, peers: peers.slice() });
   clearRowMemo();
-  burstMs.push(time(() => { applyChanges(mirror, changes); renderAll(buildView(mirror, ui, context, now)); }));
+  burstMs.push(time(() => { applyChanges(mirror, changes); renderAll(buildView(mirror.snapshot, ui, context, now)); }));
 }
 for (let r = 0; r < RUNS; r++) { clearRowMemo(); fullMs.push(time(() => { renderAll(buildView(snapshot, allUi, context, now)); })); }
 

@@ -3,43 +3,14 @@
 // same model is unit-testable and usable from a CLI.
 import type { BrokerClient } from './broker-client.ts';
 import type { BrokerEvent, Claim, Conflict, LockInfo, Message, Peer, PeersResponse } from '../protocol/wire.ts';
-
-/** How many messages the model keeps; the panel renders a window of them. */
-export const MESSAGE_CAP = 2000;
-
-export interface DirectorySnapshot {
-  connected: boolean;
-  peers: Peer[];
-  /** Oldest first, at most MESSAGE_CAP. */
-  messages: Message[];
-  conflicts: Conflict[];
-  locks: LockInfo[];
-  claims: Claim[];
-}
-
-export type DirectoryChange =
-  | { kind: 'connection'; connected: boolean }
-  | { kind: 'reset' }
-  | { kind: 'peer'; peer: Peer }
-  | { kind: 'message'; message: Message }
-  | { kind: 'message_state'; ids: number[]; toId: string; state: Message['state'] }
-  | { kind: 'conflicts'; conflicts: Conflict[] }
-  | { kind: 'locks'; locks: LockInfo[] }
-  | { kind: 'claims'; claims: Claim[] };
+import {
+  applyChanges, changeOf, createModel, MESSAGE_CAP, type DirectoryChange, type DirectoryModel, type DirectorySnapshot,
+} from '../protocol/directory-model.ts';
 
 type Listener = (c: DirectoryChange) => void;
 
-const rowKey = (id: number, toId: string) => `${id}:${toId}`;
-
 export class PeerDirectory {
-  private readonly peers = new Map<string, Peer>();
-  private messages: Message[] = [];
-  /** A broadcast is one id with a row per recipient: rows are keyed by id and recipient. */
-  private readonly messageIndex = new Map<string, Message>();
-  private conflicts: Conflict[] = [];
-  private locks: LockInfo[] = [];
-  private claims: Claim[] = [];
-  private connected = false;
+  private model: DirectoryModel = createModel();
   private readonly listeners = new Set<Listener>();
   private stream: { close(): void } | null = null;
 
@@ -52,10 +23,9 @@ export class PeerDirectory {
       if (up) {
         // Every (re)connect reloads the full picture: events missed while down are not replayed.
         this.reload().catch((e) => this.log(`Could not load the broker's state: ${(e as Error).message}`));
-      } else if (this.connected) {
-        this.connected = false;
+      } else if (this.model.snapshot.connected) {
         this.log(`Lost the broker's event stream${err ? `: ${err.message}` : ''}; reconnecting.`);
-        this.emit({ kind: 'connection', connected: false });
+        this.change({ kind: 'connection', connected: false });
       }
     });
   }
@@ -74,22 +44,28 @@ export class PeerDirectory {
   }
 
   snapshot(): DirectorySnapshot {
+    const s = this.model.snapshot;
     return {
-      connected: this.connected,
-      peers: [...this.peers.values()],
-      messages: this.messages.slice(),
-      conflicts: this.conflicts.slice(),
-      locks: this.locks.slice(),
-      claims: this.claims.slice(),
+      connected: s.connected,
+      peers: s.peers.slice(),
+      messages: s.messages.slice(),
+      conflicts: s.conflicts.slice(),
+      locks: s.locks.slice(),
+      claims: s.claims.slice(),
     };
   }
 
-  livePeers(): Peer[] { return [...this.peers.values()].filter((p) => p.status !== 'gone'); }
-  peer(id: string): Peer | undefined { return this.peers.get(id); }
-  currentConflicts(): Conflict[] { return this.conflicts; }
-  currentClaims(): Claim[] { return this.claims; }
-  /** Messages to a peer that have not surely reached its model (delivered is not read). */
-  unreadFor(peerId: string): Message[] { return this.messages.filter((m) => m.toId === peerId && m.state !== 'read'); }
+  get connected(): boolean { return this.model.snapshot.connected; }
+  livePeers(): Peer[] { return this.model.snapshot.peers.filter((p) => p.status !== 'gone'); }
+  peer(id: string): Peer | undefined {
+    const i = this.model.peerAt.get(id);
+    return i === undefined ? undefined : this.model.snapshot.peers[i];
+  }
+  currentConflicts(): Conflict[] { return this.model.snapshot.conflicts; }
+  currentClaims(): Claim[] { return this.model.snapshot.claims; }
+  currentLocks(): LockInfo[] { return this.model.snapshot.locks; }
+  /** Messages to a peer (or the human) that have not surely been read (delivered is not read). */
+  unreadFor(peerId: string): Message[] { return this.model.snapshot.messages.filter((m) => m.toId === peerId && m.state !== 'read'); }
 
   async reload(): Promise<void> {
     const [peers, msgs, conflicts, locks, claims] = await Promise.all([
@@ -99,60 +75,20 @@ export class PeerDirectory {
       this.client.get<{ locks: LockInfo[] }>('/locks'),
       this.client.get<{ claims: Claim[] }>('/claims'),
     ]);
-    this.peers.clear();
-    for (const p of peers.peers) this.peers.set(p.id, p);
-    this.messages = msgs.messages.slice().sort((a, b) => a.id - b.id);
-    this.messageIndex.clear();
-    for (const m of this.messages) this.messageIndex.set(rowKey(m.id, m.toId), m);
-    this.conflicts = conflicts.conflicts;
-    this.locks = locks.locks;
-    this.claims = claims.claims;
-    this.connected = true;
+    this.model = createModel({
+      connected: true, peers: peers.peers, messages: msgs.messages, conflicts: conflicts.conflicts, locks: locks.locks, claims: claims.claims,
+    });
     this.emit({ kind: 'reset' });
   }
 
-  /** Applies one broker event; exported for tests through `apply`. */
+  /** Applies one broker event and tells the listeners what it changed (tests call it directly). */
   apply(e: BrokerEvent): void {
-    switch (e.type) {
-      case 'peer':
-      case 'peer_gone':
-        this.peers.set(e.peer.id, e.peer);
-        this.emit({ kind: 'peer', peer: e.peer });
-        return;
-      case 'message': {
-        const k = rowKey(e.message.id, e.message.toId);
-        if (this.messageIndex.has(k)) return;
-        this.messages.push(e.message);
-        this.messageIndex.set(k, e.message);
-        if (this.messages.length > MESSAGE_CAP) {
-          for (const old of this.messages.splice(0, this.messages.length - MESSAGE_CAP)) this.messageIndex.delete(rowKey(old.id, old.toId));
-        }
-        this.emit({ kind: 'message', message: e.message });
-        return;
-      }
-      case 'message_state': {
-        for (const id of e.ids) {
-          const m = this.messageIndex.get(rowKey(id, e.toId));
-          if (m) m.state = e.state;
-        }
-        this.emit({ kind: 'message_state', ids: e.ids, toId: e.toId, state: e.state });
-        return;
-      }
-      case 'conflicts':
-        this.conflicts = e.conflicts;
-        this.emit({ kind: 'conflicts', conflicts: e.conflicts });
-        return;
-      case 'locks':
-        this.locks = e.locks;
-        this.emit({ kind: 'locks', locks: e.locks });
-        return;
-      case 'claims':
-        this.claims = e.claims;
-        this.emit({ kind: 'claims', claims: e.claims });
-        return;
-      case 'hello':
-        return;
-    }
+    const c = changeOf(e);
+    if (c) this.change(c);
+  }
+
+  private change(c: DirectoryChange): void {
+    for (const done of applyChanges(this.model, [c]).applied) this.emit(done);
   }
 
   private emit(c: DirectoryChange): void {

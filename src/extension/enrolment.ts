@@ -40,12 +40,12 @@ export class Enrolment implements vscode.Disposable {
     const env = this.context.environmentVariableCollection;
     if (s.enrol) {
       env.persistent = true;
-      env.description = new vscode.MarkdownString('Claude Peers: `claude` in this terminal joins the peer network (a shim first on PATH adds the MCP server and hooks; switch off with **claudePeers.enrol.enabled**).');
+      env.description = new vscode.MarkdownString('Claude Peers: `claude` in this terminal joins the peer network (a shim first on PATH adds the MCP server and hooks; turn it off with the setting **Claude Peers › Terminals: Join Peer Network**).');
       env.prepend('PATH', this.binDir + delimiter);
-      this.log.info(`Enrolment on: terminals get ${this.binDir} first on PATH (channels ${s.channels ? 'on' : 'off'}).`);
+      this.log.info(`Joining the peer network is on: terminals get ${this.binDir} first on PATH (channels ${s.channels ? 'on' : 'off'}).`);
     } else {
       env.clear();
-      this.log.info('Enrolment off: claude in new terminals runs unchanged; open terminals pass straight through.');
+      this.log.info('Joining the peer network is off: claude in new terminals runs unchanged; open terminals pass straight through.');
     }
   }
 

@@ -7,15 +7,22 @@ import { BrokerHost, type HostState } from '../broker/host.ts';
 import { PeerDirectory } from '../client/directory.ts';
 import { loadConfig } from '../common/config.ts';
 import { hooksFor, mcpAddLine } from '../common/launch-config.ts';
-import { HUMAN_ID, type Conflict, type Message, type Peer, type SendResponse } from '../protocol/wire.ts';
-import { ConflictDecorations, conflictKey, describeConflict } from './conflicts.ts';
+import type { DirectoryChange } from '../protocol/directory-model.ts';
+import type { BrokerStatus } from '../protocol/panel.ts';
+import { ConflictDecorations } from './conflicts.ts';
 import { Enrolment } from './enrolment.ts';
+import { HumanDesk, pickPeer } from './human.ts';
+import { MutedPeers, SavedDrafts, WarnedConflicts } from './memory.ts';
+import { Notifier } from './notifications.ts';
+import { stopSession } from './sessions.ts';
 import { readSettings, affects, Keys, SECTION } from './settings.ts';
+import { StatusBar } from './status-bar.ts';
+import { TerminalNamer } from './terminal-names.ts';
 import { TerminalMap } from './terminals.ts';
+import { WalkthroughProgress } from './walkthrough.ts';
 import { Waker } from './wake.ts';
 import { PeerPanelProvider } from './panel/panel-view.ts';
 import type { PanelHost } from './panel/panel-host.ts';
-import type { DirectoryChange } from '../client/directory.ts';
 
 export const Commands = {
   sendMessage: 'claudePeers.sendMessage',
@@ -26,6 +33,8 @@ export const Commands = {
   newSession: 'claudePeers.newSession',
   retryBroker: 'claudePeers.retryBroker',
   breakLock: 'claudePeers.breakLock',
+  focusComposer: 'claudePeers.focusComposer',
+  markAllRead: 'claudePeers.markAllRead',
 } as const;
 
 let host: BrokerHost | undefined;
@@ -59,99 +68,108 @@ export async function activate(context: vscode.ExtensionContext): Promise<{ host
   const terminals = new TerminalMap();
   const decorations = new ConflictDecorations();
   const waker = new Waker(dir, terminals, () => settings, log);
-  const status = vscode.window.createStatusBarItem('claudePeers.status', vscode.StatusBarAlignment.Left, 50);
-  status.name = 'Claude Peers';
-  context.subscriptions.push(terminals, decorations, waker, status, vscode.window.registerFileDecorationProvider(decorations));
+  const desk = new HumanDesk(dir, log);
+  const muted = new MutedPeers(context.globalState);
+  const drafts = new SavedDrafts(context.workspaceState);
+  const namer = new TerminalNamer(dir, terminals, () => settings.nameTerminals, (l) => log.info(`[terminals] ${l}`));
+  const bar = new StatusBar(dir, terminals, () => brokerStatus(host!));
+  context.subscriptions.push(terminals, decorations, waker, namer, bar, vscode.window.registerFileDecorationProvider(decorations));
 
   const changes = new vscode.EventEmitter<DirectoryChange>();
-  context.subscriptions.push(changes);
+  const contextChanged = new vscode.EventEmitter<void>();
+  context.subscriptions.push(changes, contextChanged, terminals.onDidChange(() => contextChanged.fire()));
 
-  const renderStatus = () => {
-    const s = host!.current;
-    if (s.role === 'blocked') {
-      status.text = '$(error) Claude Peers';
-      status.tooltip = `${s.problem}\nClick to see the log.`;
-      status.command = Commands.showLog;
-      status.backgroundColor = new vscode.ThemeColor('statusBarItem.errorBackground');
-    } else {
-      const live = dir.livePeers().length;
-      const conflicts = dir.currentConflicts().length;
-      status.text = `$(organization) ${live}${conflicts ? ` $(warning) ${conflicts}` : ''}`;
-      status.tooltip = `Claude Peers: ${live} live peer${live === 1 ? '' : 's'}, ${conflicts} file conflict${conflicts === 1 ? '' : 's'} (${describeRole(s)}). Click to open the Peers panel.`;
-      status.command = Commands.openPanel;
-      status.backgroundColor = conflicts ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
-    }
-    status.show();
-  };
-  renderStatus();
+  // A window that becomes blocked later (its leader went away and a foreign program took the
+  // port) says so as it did at start, once per problem.
+  let toldProblem = state.role === 'blocked' ? state.problem : null;
   context.subscriptions.push(host.onDidChange((s) => {
     log.info(`Broker role: ${describeRole(s)}.`);
-    renderStatus();
+    if (s.role === 'blocked' && s.problem !== toldProblem) void showBlocked(s, log);
+    toldProblem = s.role === 'blocked' ? s.problem : null;
+    bar.render();
+    contextChanged.fire();
   }));
 
-  // Conflicts: warn once per new conflict, in the window whose workspace holds the file.
-  const warned = new Set<string>();
-  const onConflicts = (list: Conflict[]) => {
-    decorations.update(list);
-    const live = new Set(list.map(conflictKey));
-    for (const k of warned) if (!live.has(k)) warned.delete(k);
-    for (const c of list) {
-      const k = conflictKey(c);
-      if (warned.has(k) || !inWorkspace(c.path)) continue;
-      warned.add(k);
-      void vscode.window.showWarningMessage(`Claude Peers: ${describeConflict(c)}`, 'Open File', 'Message Both').then(async (pick) => {
-        if (pick === 'Open File') await openFile(c.path);
-        if (pick === 'Message Both') await sendMessageFlow(dir, log, c.peers.map((p) => p.id), `About ${vscode.workspace.asRelativePath(c.path)}: `);
-      });
-    }
-  };
-
-  // Replies to the human: one notification, in the window running the sender (else the leader).
-  const onMessage = (m: Message) => {
-    if (m.toId !== HUMAN_ID) return;
-    const sender = dir.peer(m.fromId);
-    const mine = sender ? terminals.terminalFor(sender) : undefined;
-    if (!mine && host!.current.role !== 'leader') return;
-    const preview = m.body.length > 200 ? `${m.body.slice(0, 200)}…` : m.body;
-    void vscode.window.showInformationMessage(`${m.fromName}: ${preview}`, 'Reply', 'Open Panel').then(async (pick) => {
-      if (pick === 'Reply') await sendMessageFlow(dir, log, [m.fromId], '', m.id);
-      if (pick === 'Open Panel') await vscode.commands.executeCommand(Commands.openPanel);
-    });
-  };
+  const notifier = new Notifier({
+    dir, terminals, desk, muted, warned: new WarnedConflicts(context.workspaceState), settings: () => settings,
+    isLeader: () => host!.current.role === 'leader', inWorkspace, openFile, log,
+    openPanel: () => vscode.commands.executeCommand(Commands.openPanel),
+  });
+  const walkthrough = new WalkthroughProgress(dir);
+  context.subscriptions.push(walkthrough);
 
   context.subscriptions.push(dir.onChange((c) => {
     changes.fire(c);
-    if (c.kind === 'conflicts') onConflicts(c.conflicts);
+    if (c.kind === 'conflicts') { decorations.update(c.conflicts); notifier.conflicts(c.conflicts); }
     if (c.kind === 'reset') {
-      onConflicts(dir.currentConflicts());
+      decorations.update(dir.currentConflicts());
+      notifier.conflicts(dir.currentConflicts());
       decorations.updateClaims(dir.currentClaims());
+      for (const p of dir.livePeers()) notifier.peer(p);
     }
     if (c.kind === 'claims') decorations.updateClaims(c.claims);
-    if (c.kind === 'message') onMessage(c.message);
-    if (c.kind !== 'message_state') renderStatus();
+    if (c.kind === 'message') notifier.message(c.message);
+    if (c.kind === 'peer') notifier.peer(c.peer);
+    if (c.kind !== 'message_state' && c.kind !== 'message') bar.render();
   }));
 
   // ---- the panel ----------------------------------------------------------------------------
+  const revealTerminal = async (peerId: string) => {
+    const p = dir.peer(peerId);
+    const t = p && terminals.terminalFor(p);
+    t?.show();
+    return !!t;
+  };
   const panelHost: PanelHost = {
     snapshot: () => dir.snapshot(),
     onDidChange: changes.event,
-    sendHumanMessage: async (to, body, replyTo) => { await sendHuman(dir, to, body, replyTo); },
+    onDidChangeContext: contextChanged.event,
+    broker: () => brokerStatus(host!),
+    joining: () => settings.enrol,
+    muted: () => muted.list(),
+    setMuted: async (peerId, on) => {
+      await muted.set(peerId, on);
+      log.info(`${on ? 'Muted' : 'Unmuted'} ${dir.peer(peerId)?.name ?? peerId}.`);
+      contextChanged.fire();
+    },
+    sendHumanMessage: (to, body, replyTo) => desk.send(to, body, replyTo),
+    messagePeers: (peerIds, body) => desk.sendEach(peerIds, body),
+    markRead: (ids) => desk.markRead(ids),
+    markAllRead: () => desk.markRead(null),
     openFile,
-    revealTerminal: async (peerId) => {
+    revealTerminal,
+    inTerminal: (peerId) => {
       const p = dir.peer(peerId);
-      const t = p && terminals.terminalFor(p);
-      t?.show();
-      return !!t;
+      return !!(p && terminals.terminalFor(p));
     },
-    terminalName: (peerId) => {
-      const p = dir.peer(peerId);
-      return p ? terminals.terminalFor(p)?.name : undefined;
-    },
-    onDidChangeTerminals: terminals.onDidChange,
     openTerminal: () => newSessionTerminal(),
+    stopSession: (peerId) => stopSession(dir, terminals, peerId, log),
     breakLock: async (name) => {
+      const lock = dir.currentLocks().find((l) => l.name === name);
+      const holder = lock?.holder ? ` held by ${lock.holder.name}` : '';
+      const choice = await vscode.window.showWarningMessage(
+        `Break the lock "${name}"${holder}?`,
+        { modal: true, detail: 'The holder is not asked first. Break a lock only when its holder is stuck or gone.' },
+        'Break Lock',
+      );
+      if (choice !== 'Break Lock') return false;
       await host!.client.post(`/locks/${encodeURIComponent(name)}/release`, { force: true });
       log.info(`The human broke the lock "${name}".`);
+      return true;
+    },
+    runAction: async (action) => {
+      switch (action) {
+        case 'changePort': await vscode.commands.executeCommand('workbench.action.openSettings', `${SECTION}.${Keys.port}`); return;
+        case 'retryBroker': await vscode.commands.executeCommand(Commands.retryBroker); return;
+        case 'showLog': log.show(); return;
+        case 'openJoinSetting': await vscode.commands.executeCommand('workbench.action.openSettings', `${SECTION}.${Keys.join}`); return;
+      }
+    },
+    draft: () => drafts.get(),
+    saveDraft: async (d) => {
+      const before = drafts.get();
+      await drafts.set(d);
+      if (d.to !== (before?.to ?? '')) log.info(`[panel] The composer writes to ${d.to ? (d.toLabel || d.to) : 'nobody yet'}.`);
     },
     workspaceFolders: () => (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath),
     log: (l) => log.info(`[panel] ${l}`),
@@ -163,6 +181,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<{ host
   const reg = (id: string, fn: (...a: never[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, fn));
   reg(Commands.showLog, () => log.show());
   reg(Commands.openPanel, () => vscode.commands.executeCommand(`${PeerPanelProvider.viewType}.focus`));
+  reg(Commands.focusComposer, async () => {
+    await vscode.commands.executeCommand(`${PeerPanelProvider.viewType}.focus`);
+    panel.focusComposer();
+  });
   reg(Commands.newSession, () => newSessionTerminal());
   reg(Commands.retryBroker, async () => {
     await host!.retry();
@@ -170,14 +192,25 @@ export async function activate(context: vscode.ExtensionContext): Promise<{ host
     if (s.role === 'blocked') void showBlocked(s, log);
     else void vscode.window.showInformationMessage(`Claude Peers: ${describeRole(s)}.`);
   });
-  reg(Commands.sendMessage, (peerId?: string) => sendMessageFlow(dir, log, typeof peerId === 'string' ? [peerId] : undefined));
+  reg(Commands.sendMessage, (peerId?: string) => desk.sendFlow(typeof peerId === 'string' ? [peerId] : undefined));
+  reg(Commands.markAllRead, async () => {
+    const n = await desk.markRead(null);
+    void vscode.window.setStatusBarMessage(`$(check-all) Claude Peers: ${n ? `marked ${n} message${n === 1 ? '' : 's'} read` : 'nothing was unread'}`, 4000);
+  });
   reg(Commands.revealTerminal, async (peerId?: string) => {
-    const id = typeof peerId === 'string' ? peerId : (await pickPeer(dir, 'Reveal the terminal of which peer?'))?.id;
+    const waitingNow = dir.livePeers().filter((p) => p.status === 'waiting');
+    const id = typeof peerId === 'string' ? peerId
+      : waitingNow.length === 1 ? waitingNow[0].id
+        : (await pickPeer(dir, 'Reveal the terminal of which session?', newSessionTerminal))?.id;
     const p = id ? dir.peer(id) : undefined;
     if (!p) return;
-    const t = terminals.terminalFor(p);
-    if (t) t.show();
-    else void vscode.window.showInformationMessage(`${p.name} does not run in a terminal of this window (pid ${p.pid}, ${p.cwd}).`);
+    if (await revealTerminal(p.id)) return;
+    const stoppable = p.host === null && p.status !== 'gone';
+    const pick = await vscode.window.showInformationMessage(
+      `${p.name} does not run in a terminal of this window (pid ${p.pid}, ${p.host ? `on ${p.host}, ` : ''}${p.cwd}).`,
+      ...(stoppable ? ['Stop Session…'] : []),
+    );
+    if (pick) await stopSession(dir, terminals, p.id, log).catch((e: Error) => vscode.window.showErrorMessage(`Claude Peers: ${e.message}`));
   });
   reg(Commands.breakLock, async (name?: string) => {
     let lock = typeof name === 'string' ? name : undefined;
@@ -206,6 +239,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<{ host
     if (!e.affectsConfiguration(SECTION)) return;
     settings = readSettings();
     enrolment.apply(settings);
+    contextChanged.fire();
+    if (affects(e, Keys.nameTerminals)) void namer.renameActive();
     if (affects(e, Keys.channels) && settings.channels) {
       void vscode.window.showInformationMessage('Claude Peers: real-time channels are on for new claude sessions. Claude Code shows a warning dialog about development channels at every start; confirm it with Enter. Everything works without channels too (hooks deliver messages).');
     }
@@ -235,6 +270,12 @@ function describeRole(s: HostState): string {
   }
 }
 
+/** The broker as the panel and the status bar describe it. */
+function brokerStatus(h: BrokerHost): BrokerStatus {
+  const s = h.current;
+  return { role: s.role, problem: s.problem, port: s.port };
+}
+
 async function showBlocked(s: HostState, log: vscode.LogOutputChannel): Promise<void> {
   const pick = await vscode.window.showErrorMessage(`Claude Peers: ${s.problem}`, 'Change Port', 'Retry', 'Show Log');
   if (pick === 'Change Port') await vscode.commands.executeCommand('workbench.action.openSettings', `${SECTION}.${Keys.port}`);
@@ -254,48 +295,4 @@ function newSessionTerminal(): void {
   const t = vscode.window.createTerminal({ name: 'claude' });
   t.show();
   t.sendText('claude', true);
-}
-
-async function pickPeer(dir: PeerDirectory, placeHolder: string): Promise<Peer | undefined> {
-  const live = dir.livePeers();
-  if (!live.length) {
-    const pick = await vscode.window.showInformationMessage('Claude Peers: no live peers. Start one by running claude in a terminal.', 'New Claude Terminal');
-    if (pick) newSessionTerminal();
-    return undefined;
-  }
-  const item = await vscode.window.showQuickPick(
-    live.map((p) => ({ label: p.name, description: `${p.status} · ${vscode.workspace.asRelativePath(p.cwd)}${p.branch ? ` · ${p.branch}` : ''}`, detail: p.summary ?? p.task ?? undefined, peer: p })),
-    { placeHolder, matchOnDescription: true, matchOnDetail: true },
-  );
-  return item?.peer;
-}
-
-async function sendHuman(dir: PeerDirectory, to: string, body: string, replyTo?: number): Promise<Message[]> {
-  const text = body.trim();
-  if (!text) throw new Error('The message is empty: type something to send.');
-  const r = await dir.brokerClient.post<SendResponse>('/messages', { to, body: text, replyTo, via: 'panel' });
-  return r.messages;
-}
-
-async function sendMessageFlow(dir: PeerDirectory, log: vscode.LogOutputChannel, peerIds?: string[], prefill = '', replyTo?: number): Promise<void> {
-  let ids = peerIds;
-  if (!ids?.length) {
-    const p = await pickPeer(dir, 'Send a message to which peer?');
-    if (!p) return;
-    ids = [p.id];
-  }
-  const names = ids.map((id) => dir.peer(id)?.name ?? id).join(' and ');
-  const body = await vscode.window.showInputBox({
-    title: `Message to ${names}`,
-    prompt: 'Sent as you (the human). The peer sees it framed as a message from the human and can reply; replies show here and in the Peers panel.',
-    value: prefill,
-    validateInput: (v) => (v.trim() ? undefined : 'Type a message, or press Escape to cancel.'),
-  });
-  if (!body) return;
-  try {
-    for (const id of ids) await sendHuman(dir, id, body, replyTo);
-    log.info(`Sent a human message to ${names}.`);
-  } catch (e) {
-    void vscode.window.showErrorMessage(`Claude Peers: the message to ${names} was not sent: ${(e as Error).message}`);
-  }
 }

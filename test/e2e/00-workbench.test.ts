@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  e2eSkip, startCodeServer, openWorkbench, openFile, openTerminal, typeInTerminal,
-  waitForTerminalText, screenshot, type CodeServer, type Workbench,
-} from './harness.ts';
+import { startCodeServer, type CodeServer } from './code-server.ts';
+import { openTerminal, typeInTerminal, waitForTerminalText } from './terminal.ts';
+import { e2eSkip } from './tools.ts';
+import { openFile, openWorkbench, screenshot, type Workbench } from './workbench.ts';
 
 test('code-server workbench: quick open a file, run a command in a terminal', { skip: e2eSkip(), timeout: 180_000 }, async (t) => {
   const folder = mkdtempSync(join(tmpdir(), 'cp-e2e-ws-'));

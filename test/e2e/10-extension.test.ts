@@ -6,10 +6,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  e2eSkip, startCodeServer, openWorkbench, openTerminal, typeInTerminal, screenshot, freePort, waitUntil, waitForTerminalText, sleep, runCommand, explorerBadge,
-  type CodeServer, type Workbench,
-} from './harness.ts';
+import { startCodeServer, type CodeServer } from './code-server.ts';
+import { openTerminal, typeInTerminal, waitForTerminalText } from './terminal.ts';
+import { e2eSkip } from './tools.ts';
+import { freePort, sleep, waitUntil } from './waits.ts';
+import { explorerBadge, openWorkbench, runCommand, screenshot, type Workbench } from './workbench.ts';
 import { extensionUnderTest, claudeTerminalWorld } from './world.ts';
 import { startFakeAnthropic, text, toolUse, lastUserText, isMainLoop, toolUsesSoFar, type FakeAnthropic } from '../support/fake-anthropic.ts';
 import { BrokerClient } from '../../src/client/broker-client.ts';
@@ -79,6 +80,9 @@ test('claude in two integrated terminals: both join, a shared file raises the wa
 
     const both = await startClaude(2);
     assert.equal(new Set(both.map((p) => p.name)).size, 2);
+    // The terminal is named after its session, not after Claude Code's changing title.
+    const second = both.find((p) => p.id !== first[0].id)!;
+    await waitUntil(async () => ((await page.locator('.part.panel').innerText()).includes(`claude · ${second.name}`)), 20_000, `a terminal named "claude · ${second.name}"`);
     await prompt('please write shared.txt');
     const conflicts = await waitUntil(async () => {
       const c = (await client.get<{ conflicts: Conflict[] }>('/conflicts')).conflicts;
@@ -104,17 +108,20 @@ test('claude in two integrated terminals: both join, a shared file raises the wa
     // The status bar counts two peers and one conflict.
     const item = page.locator('[id$="claudePeers.status"]').first();
     let shown = '';
-    await waitUntil(async () => /^\s*2\s+1\s*$/.test(shown = await item.innerText()), 20_000, 'the status bar to show 2 peers and 1 conflict')
+    await waitUntil(async () => /^\s*2 peers\s+1 conflict\s*$/.test(shown = await item.innerText()), 20_000, 'the status bar to show 2 peers and 1 conflict')
       .catch((e) => { throw new Error(`${(e as Error).message}; it shows ${JSON.stringify(shown)}`); });
+    // Its accessible name is a sentence, not "organization 2, warning 1".
+    const label = await page.locator('[id$="claudePeers.status"] [aria-label], [id$="claudePeers.status"][aria-label]').first().getAttribute('aria-label');
+    assert.match(label ?? '', /^Claude Peers: 2 Claude Code sessions on the peer network, 1 file conflict\./);
     t.diagnostic(`screenshot: ${await screenshot(page, '10-conflict')}`);
   } catch (e) {
     if (wb) await screenshot(wb.page, '10-extension-failure').catch(() => undefined);
     if (cs) t.diagnostic(`code-server output:\n${cs.logs().slice(-3000)}`);
     throw e;
   } finally {
-    await wb?.close();
+    // Each one closed whatever the others do: a fake model left listening keeps the test process alive.
+    await Promise.allSettled([wb?.close(), fake?.close()]);
     await cs?.stop();
-    await fake?.close();
   }
 });
 

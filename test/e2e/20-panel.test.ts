@@ -1,18 +1,23 @@
 // The Peers panel in a real VS Code (code-server) in headless Chromium, with the broker hosted by
 // the extension: two real MCP peers (`claude-peers mcp`) with summaries edit the same file through
 // the real hook CLI and talk in a thread. The panel shows both cards, the conflicting file and the
-// banner, the thread; it looks right in a dark and a light theme; its composer reaches a peer as
-// a message from the human; a file on a card opens in an editor.
+// banner, the thread; at a 250 px side bar it is screenshotted in a dark, a light and a
+// high-contrast theme and checked with axe-core in each (no serious or critical finding); its
+// composer reaches a peer as a message from the human and says so; a file on a card opens.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Frame } from 'playwright-core';
+import { startCodeServer, type CodeServer } from './code-server.ts';
+import { e2eSkip } from './tools.ts';
+import { freePort, waitUntil } from './waits.ts';
+import { RESULTS_DIR } from './tools.ts';
+import { runAxe, textContrast, webviewFrame, type AxeFinding } from './webview.ts';
 import {
-  e2eSkip, explorerBadge, startCodeServer, openWorkbench, screenshot, freePort, waitUntil, runCommand, webviewFrame,
-  setColorTheme, waitForThemeKind, type CodeServer, type Workbench,
-} from './harness.ts';
+  explorerBadge, openWorkbench, runCommand, screenshot, setColorTheme, setSidebarWidth, waitForThemeKind, type Workbench,
+} from './workbench.ts';
 import { extensionUnderTest } from './world.ts';
 import { CLI, startMcpPeer, tempHome, type McpPeer } from '../support/processes.ts';
 import { BrokerClient } from '../../src/client/broker-client.ts';
@@ -43,6 +48,14 @@ function postToolUseWrite(peer: McpPeer, file: string, cwd: string, home: string
       hook_event_name: 'PostToolUse', tool_name: 'Write', tool_input: { file_path: file, content: 'x' }, cwd, session_id: 'x',
     }));
   });
+}
+
+/** axe-core on the panel: writes every finding to test-results/e2e/axe-<name>.json, returns the serious and critical ones. */
+async function axeCheck(view: Frame, name: string): Promise<{ all: AxeFinding[]; blocking: AxeFinding[]; incomplete: AxeFinding[] }> {
+  const { violations: all, incomplete } = await runAxe(view);
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  writeFileSync(join(RESULTS_DIR, `axe-${name}.json`), JSON.stringify({ violations: all, incomplete }, null, 2));
+  return { all, incomplete, blocking: all.filter((f) => f.impact === 'serious' || f.impact === 'critical') };
 }
 
 /** The text of every element matching `selector` in the webview. */
@@ -157,31 +170,56 @@ test('the Peers panel: cards, conflict, thread, themes, composer, open file', { 
     assert.ok(ref.includes(nameA) && ref.includes('Are you touching'), `reply reference: ${ref}`);
     assert.equal(await replyRow.locator('.reply-ref').getAttribute('data-id'), String(questionId));
 
-    // ---- screenshots: dark, then light
-    t.diagnostic(`screenshot: ${await screenshot(page, '20-panel-dark')}`);
-    assert.ok(await view.evaluate('document.body.classList.contains("vscode-dark")'), 'the webview has the dark theme');
-    await setColorTheme(page, 'Light Modern');
-    await waitForThemeKind(page, 'light');
-    await waitUntil(() => view.evaluate('document.body.classList.contains("vscode-light")'), 15_000, 'the webview to take the light theme');
-    await page.waitForTimeout(500); // let the webview repaint with the new colours
-    t.diagnostic(`screenshot: ${await screenshot(page, '20-panel-light')}`);
-    lap('screenshots taken');
+    // ---- at 250 px: screenshots and axe-core in a dark, a light and a high-contrast theme
+    await setSidebarWidth(page, 250);
+    await waitUntil(() => view.evaluate('window.innerWidth <= 252'), 10_000, 'the webview to be 250 px wide');
+    const themes = [
+      { label: 'Dark Modern', kind: 'dark', body: 'vscode-dark', shot: '20-panel-dark' },
+      { label: 'Light Modern', kind: 'light', body: 'vscode-light', shot: '20-panel-light' },
+      { label: 'Dark High Contrast', kind: 'high-contrast', body: 'vscode-high-contrast', shot: '20-panel-high-contrast' },
+    ] as const;
+    const sideBarColour = () => view.evaluate(`getComputedStyle(document.documentElement).getPropertyValue('--vscode-sideBar-background').trim()`) as Promise<string>;
+    let previous = '';
+    for (const theme of themes) {
+      if (theme.kind !== 'dark') await setColorTheme(page, theme.label);
+      await waitForThemeKind(page, theme.kind);
+      await waitUntil(() => view.evaluate(`document.body.classList.contains(${JSON.stringify(theme.body)})`), 15_000, `the webview to take the ${theme.label} theme`);
+      // The theme's colours reach the webview as CSS variables, after its class: wait for them too.
+      await waitUntil(async () => { const c = await sideBarColour(); return c && c !== previous ? c : null; }, 15_000, `the ${theme.label} colours in the webview`);
+      previous = await sideBarColour();
+      await view.locator('#banner .conflict').first().waitFor({ state: 'visible', timeout: 5_000 });
+      t.diagnostic(`screenshot: ${await screenshot(page, theme.shot)}`);
+      const axe = await axeCheck(view, theme.kind);
+      t.diagnostic(`axe-core, ${theme.label}: ${axe.all.length} violations (${axe.all.map((f) => `${f.id}:${f.impact}`).join(', ') || 'none'}), ${axe.blocking.length} serious or critical; undecided: ${axe.incomplete.map((f) => `${f.id} ×${f.nodes.length}`).join(', ') || 'none'}`);
+      // The conflicting file's name in the warning colour (it was 2.93:1 in Light Modern).
+      const contrast = await textContrast(view, 'button.file.conflict .path');
+      t.diagnostic(`contrast of a conflicting file name, ${theme.label}: ${contrast.toFixed(2)}:1`);
+      assert.ok(contrast >= 4.5, `${theme.label}: a conflicting file name has ${contrast.toFixed(2)}:1, AA needs 4.5:1`);
+      assert.deepEqual(axe.blocking.map((f) => `${f.id} (${f.impact}): ${f.help} — ${f.nodes.join(' | ')}`), [], `${theme.label}: no serious or critical accessibility finding`);
+    }
+    lap('screenshots and accessibility checks done');
+
+    // ---- keyboard: after the skip link, the conflict banner's buttons are the first stops
+    await view.locator('button.skip').focus();
+    const stops: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      await page.keyboard.press('Tab');
+      stops.push(await view.evaluate('document.activeElement?.dataset?.key ?? document.activeElement?.tagName') as string);
+    }
+    assert.deepEqual(stops, [`conflict-open:${shared}`, `conflict-msg:${shared}`], `the first stops: ${stops.join(', ')}`);
 
     // ---- the composer: an empty send is refused inline; a message to B reaches B from the human
-    const to = view.locator('vscode-dropdown#to');
-    await to.click();
-    const optionB = view.locator('vscode-dropdown#to vscode-option', { hasText: nameB });
-    await optionB.click();
-    const optionValue = await optionB.getAttribute('value');
-    await waitUntil(async () => (await to.evaluate((el) => (el as HTMLInputElement).value)) === optionValue, 5_000, 'B chosen as the recipient');
     const peerB = (await client.get<{ peers: Peer[] }>('/peers')).peers.find((p) => p.name === nameB)!;
-    assert.equal(optionValue, peerB.id);
+    const to = view.locator('select#to');
+    assert.equal(await view.locator('button#send').isDisabled(), true, 'Send is off until a recipient is chosen');
+    await to.selectOption(peerB.id);
+    await waitUntil(async () => !(await view.locator('button#send').isDisabled()), 5_000, 'Send to turn on once B is chosen');
 
-    await view.locator('vscode-button#send').click();
+    await view.locator('button#send').click();
     await waitUntil(async () => (await view.locator('#send-error').innerText()).includes('Write a message first'), 5_000, 'the inline error of an empty send');
 
     const note = `Hello ${nameB}, this is the human: please pause after the validation helpers.`;
-    await view.locator('vscode-text-area#body textarea').click();
+    await view.locator('textarea#body').click();
     await page.keyboard.type(note, { delay: 2 });
     assert.equal(await view.locator('#send-error').innerText(), '', 'typing clears the inline error');
     await page.keyboard.press('Enter');
@@ -189,8 +227,9 @@ test('the Peers panel: cards, conflict, thread, themes, composer, open file', { 
     assert.equal(got.meta.from_kind, 'human');
     assert.match(got.content, /from the person at the Claude Peers panel/);
     assert.ok(!a.notes.some((n) => n.content.includes(note)), 'A did not get the message to B');
-    // The panel clears the composer and shows the message in the stream, from "you".
-    await waitUntil(async () => (await view.locator('vscode-text-area#body').evaluate((el) => (el as HTMLTextAreaElement).value)) === '', 5_000, 'the composer to clear');
+    // The panel clears the composer, says where it went, and shows the message in the stream, from "you".
+    await waitUntil(async () => (await view.locator('textarea#body').inputValue()) === '', 5_000, 'the composer to clear');
+    await waitUntil(async () => (await view.locator('#notice').innerText()).includes(`Sent to ${nameB}`), 5_000, 'the confirmation "Sent to B"');
     const mine = view.locator('#stream li.msg.from-human', { hasText: 'please pause after the validation helpers' });
     await mine.waitFor({ state: 'attached', timeout: 10_000 });
     assert.equal((await mine.locator('.from').innerText()).trim(), 'you');

@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, readdirSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { REPO } from './harness.ts';
+import { REPO } from './tools.ts';
 import { scratchHome, projectDir, API_KEY } from '../support/claude-cli.ts';
 import { tempHome } from '../support/processes.ts';
 

@@ -1,22 +1,24 @@
-// The peer panel without a browser: the view model (what is shown), the webview's mirror of the
-// host's picture, the HTML rendering (escaping), the protocol's validation and the page's CSP.
+// The peer panel without a browser: the view model (what is shown) and the HTML rendering
+// (escaping). The reducer both sides share is tested in directory-model.test.ts, the protocol and
+// the page in panel-protocol.test.ts.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { DirectorySnapshot } from '../../src/client/directory.ts';
+import { emptySnapshot, type DirectorySnapshot } from '../../src/protocol/directory-model.ts';
 import type { PanelContext } from '../../src/protocol/panel.ts';
-import { parseWebviewMessage } from '../../src/protocol/panel.ts';
 import type { Message, Peer } from '../../src/protocol/wire.ts';
-import { panelHtml, panelNonce } from '../../src/extension/panel/panel-html.ts';
-import { applyChanges, emptySnapshot, MIRROR_MESSAGE_CAP } from '../../webview/mirror.ts';
-import { renderAll, renderRow } from '../../webview/render.ts';
-import {
-  buildView, defaultUiState, displayPath, FOLD_CHARS, inWorkspace, relativeTo, sanitizeUiState, STREAM_WINDOW, type UiState,
-} from '../../webview/view-model.ts';
+import { displayPath, FOLD_CHARS, inWorkspace, relativeTo, taskText } from '../../webview/model/format.ts';
+import { STREAM_WINDOW } from '../../webview/model/stream.ts';
+import { defaultUiState, sanitizeUiState, type UiState } from '../../webview/model/ui-state.ts';
+import { renderAll } from '../../webview/render.ts';
+import { renderRow } from '../../webview/render/stream.ts';
+import { buildView } from '../../webview/view-model.ts';
 
 const NOW = Date.parse('2026-03-01T12:00:00Z');
 const at = (secondsAgo: number) => new Date(NOW - secondsAgo * 1000).toISOString();
 const WS = '/home/u/proj';
-const ctx = (over: Partial<PanelContext> = {}): PanelContext => ({ workspaceFolders: [WS], home: '/home/u', terminals: {}, ...over });
+const ctx = (over: Partial<PanelContext> = {}): PanelContext => ({
+  workspaceFolders: [WS], home: '/home/u', inTerminal: [], joining: true, muted: [], broker: { role: 'leader', problem: null, port: 7899 }, ...over,
+});
 
 function peer(over: Partial<Peer> & { id: string }): Peer {
   return {
@@ -60,7 +62,7 @@ describe('paths', () => {
 describe('peer cards', () => {
   test('no peer at all: the teaching empty state', () => {
     const v = buildView(snap(), ui(), ctx(), NOW);
-    assert.deepEqual(v.empty, { elsewhere: 0 });
+    assert.deepEqual(v.empty, { elsewhere: 0, joining: true });
     assert.equal(v.groups.length, 0);
     assert.match(renderAll(v), /Open a terminal/);
     assert.match(renderAll(v), /data-action="openTerminal"/);
@@ -78,7 +80,7 @@ describe('peer cards', () => {
     const withRepo = buildView(snap({ peers: [peer({ id: 'r', cwd: '/srv/r/pkg', gitRoot: '/srv/r' })] }), ui({ scope: 'machine' }), ctx(), NOW);
     assert.equal(withRepo.groups[0].cards[0].repo, 'r');
     const onlyFar = buildView(snap({ peers: [peer({ id: 'far', cwd: '/srv/x' })] }), ui(), ctx(), NOW);
-    assert.deepEqual(onlyFar.empty, { elsewhere: 1 }, 'the empty state offers the peers elsewhere');
+    assert.deepEqual(onlyFar.empty, { elsewhere: 1, joining: true }, 'the empty state offers the peers elsewhere');
   });
 
   test('without a workspace every live peer is one group', () => {
@@ -97,7 +99,7 @@ describe('peer cards', () => {
       ],
     });
     const s = snap({ peers: [p], messages: [msg({ fromId: 'p1', fromName: 'amber-fox', toId: 'human', toName: 'human' })] });
-    const [c] = buildView(s, ui(), ctx({ terminals: { p1: 'claude 2' } }), NOW).groups[0].cards;
+    const [c] = buildView(s, ui(), ctx({ inTerminal: ['p1'] }), NOW).groups[0].cards;
     assert.equal(c.statusLabel, 'working · 5m ago');
     assert.equal(c.cwdLabel, 'pkg');
     assert.equal(c.repo, null, 'the repo is the workspace folder: the folder line already says so');
@@ -105,7 +107,7 @@ describe('peer cards', () => {
     assert.equal(c.task, 'Refactoring the store');
     assert.equal(c.taskIsSummary, true);
     assert.deepEqual(c.files.map((f) => f.label), ['src/new.ts', 'old.ts']);
-    assert.equal(c.terminal, 'claude 2');
+    assert.equal(c.inTerminal, true);
     assert.equal(c.unread, 1);
   });
 
@@ -234,11 +236,11 @@ describe('message stream', () => {
 describe('composer, locks, UI state', () => {
   test('recipients: live peers, the machine, this workspace and repos', () => {
     const s = snap({ peers: [peer({ id: 'a', name: 'alice' }), peer({ id: 'f', name: 'far', cwd: '/srv/r/x', gitRoot: '/srv/r' }), peer({ id: 'g', status: 'gone' })] });
-    const v = buildView(s, ui({ draft: { to: 'a', body: '', replyTo: null } }), ctx(), NOW);
+    const v = buildView(s, ui({ draft: { to: 'a', toLabel: '', body: '', replyTo: null } }), ctx(), NOW);
     assert.deepEqual(v.recipients.map((o) => o.value), ['a', 'f', 'machine', `under:${WS}`, 'under:/srv/r']);
     assert.equal(v.draft.valid, true);
-    assert.equal(buildView(s, ui({ draft: { to: 'g', body: '', replyTo: null } }), ctx(), NOW).draft.valid, false, 'a gone peer cannot be written to');
-    const both = buildView(s, ui({ draft: { to: 'peers:a,f', body: '', replyTo: null } }), ctx(), NOW);
+    assert.equal(buildView(s, ui({ draft: { to: 'g', toLabel: '', body: '', replyTo: null } }), ctx(), NOW).draft.valid, false, 'a gone peer cannot be written to');
+    const both = buildView(s, ui({ draft: { to: 'peers:a,f', toLabel: '', body: '', replyTo: null } }), ctx(), NOW);
     assert.equal(both.recipients[0].label, 'alice + far');
     assert.equal(both.draft.valid, true);
   });
@@ -267,63 +269,175 @@ describe('composer, locks, UI state', () => {
     assert.deepEqual(s.unfolded, [1]);
     assert.deepEqual(s.collapsed, ['peers']);
     assert.equal(s.older, 0);
-    assert.deepEqual(s.draft, { to: '', body: '', replyTo: null });
+    assert.deepEqual(s.draft, { to: '', toLabel: '', body: '', replyTo: null });
   });
 });
 
-describe('the webview mirror', () => {
-  test('applies peers, messages (deduped per recipient), forward-only states, lists', () => {
-    const s = snap();
-    applyChanges(s, [
-      { kind: 'peer', peer: peer({ id: 'a' }) },
-      { kind: 'peer', peer: peer({ id: 'a', status: 'working' }) },
-      { kind: 'message', message: msg({ id: 3, toId: 'b' }) },
-      { kind: 'message', message: msg({ id: 3, toId: 'b' }) },
-      { kind: 'message', message: msg({ id: 3, toId: 'c' }) },
-      { kind: 'message_state', ids: [3], toId: 'b', state: 'read' },
-      { kind: 'message_state', ids: [3], toId: 'c', state: 'read' },
-      { kind: 'message_state', ids: [3], toId: 'b', state: 'delivered' },
-      { kind: 'connection', connected: false },
-      { kind: 'locks', locks: [{ name: 'git', holder: null, waiters: [] }] },
-    ]);
-    assert.equal(s.peers.length, 1);
-    assert.equal(s.peers[0].status, 'working');
-    assert.deepEqual(s.messages.map((m) => [m.toId, m.state]), [['b', 'read'], ['c', 'read']]);
-    assert.equal(s.connected, false);
-    assert.equal(s.locks.length, 1);
-  });
-  test('keeps order and the cap; a reset asks for a snapshot', () => {
-    const s = snap({ messages: [msg({ id: 10 })] });
-    applyChanges(s, [{ kind: 'message', message: msg({ id: 9 }) }]);
-    assert.deepEqual(s.messages.map((m) => m.id), [9, 10]);
-    applyChanges(s, Array.from({ length: MIRROR_MESSAGE_CAP + 5 }, (_, i) => ({ kind: 'message' as const, message: msg({ id: 100 + i }) })));
-    assert.equal(s.messages.length, MIRROR_MESSAGE_CAP);
-    assert.equal(s.messages[0].id, 105);
-    assert.equal(applyChanges(s, [{ kind: 'reset' }]).needSnapshot, true);
-  });
-});
+describe('issue 16: what the human meets', () => {
+  const peers = [peer({ id: 'a', name: 'alice', registeredAt: at(300) }), peer({ id: 'b', name: 'bob', registeredAt: at(200) })];
+  const human = (over: Partial<Message> = {}) => msg({ fromId: 'a', fromName: 'alice', toId: 'human', toName: 'human', ...over });
 
-describe('protocol and page', () => {
-  test('the host accepts only well-formed webview messages', () => {
-    assert.deepEqual(parseWebviewMessage({ kind: 'ready', version: 1 }), { kind: 'ready', version: 1 });
-    assert.ok(parseWebviewMessage({ kind: 'request', id: 1, method: 'send', params: { to: 'a', body: 'hi' } }));
-    assert.equal(parseWebviewMessage({ kind: 'request', id: 1, method: 'send', params: { to: 'a' } }), null);
-    assert.equal(parseWebviewMessage({ kind: 'request', id: 1, method: 'toString', params: {} }), null);
-    assert.equal(parseWebviewMessage({ kind: 'request', id: 0, method: 'openTerminal', params: {} }), null);
-    assert.equal(parseWebviewMessage({ kind: 'request', id: 2, method: 'messagePeers', params: { peerIds: [], body: 'x' } }), null);
-    assert.equal(parseWebviewMessage('ready'), null);
+  test('cards keep their place: by registration, whatever the status', () => {
+    const order = (ps: Peer[]) => buildView(snap({ peers: ps }), ui(), ctx(), NOW).groups[0].cards.map((c) => c.id);
+    assert.deepEqual(order(peers), ['a', 'b']);
+    assert.deepEqual(order([peer({ ...peers[0], status: 'idle' }), peer({ ...peers[1], status: 'working' })]), ['a', 'b']);
+    assert.deepEqual(order([peer({ ...peers[1], status: 'waiting' }), peers[0]]), ['a', 'b'], 'nor by the order the broker lists them');
   });
-  test('strict CSP with a fresh nonce on the only script; nothing inline', () => {
-    const n1 = panelNonce();
-    assert.notEqual(n1, panelNonce());
-    const html = panelHtml({ cspSource: 'https://x.vscode-cdn.net', scriptUri: 'https://x/panel.js', codiconsUri: 'https://x/codicon.css', styleUri: 'https://x/panel.css', nonce: n1 });
-    const csp = /content="([^"]+)"/.exec(html)![1];
-    assert.match(csp, /^default-src 'none'; /);
-    assert.match(html, new RegExp(`<meta property="csp-nonce" content="${n1.replace(/[+/=]/g, '\\$&')}">`), 'the toolkit finds the nonce for its one <style>');
-    assert.match(csp, new RegExp(`script-src 'nonce-${n1.replace(/[+/=]/g, '\\$&')}'`));
-    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
-    assert.equal((html.match(/<script/g) ?? []).length, 1);
-    assert.match(html, new RegExp(`<script nonce="${n1.replace(/[+/=]/g, '\\$&')}" src="https://x/panel.js">`));
-    assert.doesNotMatch(html, /<style|\sstyle=|\son\w+=/);
+
+  test('waiting, native and remote sessions say so; only local sessions outside our terminals can be stopped', () => {
+    const s = snap({
+      peers: [
+        peer({ id: 'w', name: 'wait', status: 'waiting' }),
+        peer({ id: 'n', name: 'plain', kind: 'native', summary: null, files: [] }),
+        peer({ id: 'r', name: 'far', host: 'devbox' }),
+      ],
+    });
+    const v = buildView(s, ui(), ctx({ inTerminal: ['w'] }), NOW);
+    const byId = (id: string) => v.groups[0].cards.find((c) => c.id === id)!;
+    const [w, n, r] = [byId('w'), byId('n'), byId('r')];
+    assert.equal(w.statusLabel, 'waiting for you · now');
+    assert.equal(v.counts.waiting, 1);
+    assert.deepEqual([w.canStop, n.canStop, r.canStop], [false, true, false]);
+    assert.equal(r.host, 'devbox');
+    const html = renderAll(v);
+    assert.match(html, /Waiting for you/);
+    assert.match(html, /data-action="revealTerminal" data-peer="w"[^>]*>Answer in its terminal<span class="sr-only">: wait<\/span>/);
+    assert.match(html, /plain Claude Code/);
+    assert.match(html, /data-action="stopSession" data-peer="n"/);
+    assert.doesNotMatch(html, /data-action="stopSession" data-peer="r"/);
+    assert.match(html, />devbox</);
+  });
+
+  test('the terminal link is named after the peer, never a terminal title', () => {
+    const v = buildView(snap({ peers: [peer({ id: 'p', name: 'amber-fox' })] }), ui(), ctx({ inTerminal: ['p'] }), NOW);
+    assert.match(renderAll(v), /<span>Show terminal<\/span><span class="sr-only"> of amber-fox<\/span>/);
+    assert.doesNotMatch(renderAll(v), /claude 2|⠋|✳/);
+  });
+
+  test('prompts Claude Code submits on its own are not shown as the task', () => {
+    assert.equal(taskText(null, '<task-notification> <task-id>x</task-id>'), null);
+    assert.equal(taskText(null, 'Caveat: The messages below were generated by the user while running local commands.'), null);
+    assert.deepEqual(taskText(null, 'fix <b> tags in the parser'), { text: 'fix <b> tags in the parser', isSummary: false });
+    assert.deepEqual(taskText('  Summary  ', '<x>'), { text: 'Summary', isSummary: true });
+    const [c] = buildView(snap({ peers: [peer({ id: 'p', task: '<command-name>/clear</command-name>' })] }), ui(), ctx(), NOW).groups[0].cards;
+    assert.equal(c.task, null);
+  });
+
+  test('a muted peer: its rows fold to a head line, its unread messages leave the badge, a filter or search shows them', () => {
+    const s = snap({ peers, messages: [human({ id: 1, body: 'noise' }), msg({ id: 2, fromId: 'b', fromName: 'bob', toId: 'human', toName: 'human', body: 'signal' })] });
+    const v = buildView(s, ui(), ctx({ muted: ['a'] }), NOW);
+    assert.deepEqual(v.stream.rows.map((r) => r.muted), [true, false]);
+    assert.equal(v.counts.unread, 1, 'only bob counts');
+    assert.deepEqual(v.stream.unreadShown, [2], 'a folded row was not shown, so it is not read');
+    assert.equal(v.stream.unreadAll, 2);
+    assert.equal(v.groups[0].cards[0].muted, true);
+    const html = renderRow(v.stream.rows[0]);
+    assert.doesNotMatch(html, /noise/);
+    assert.match(html, /data-action="reveal" data-id="1"/);
+    assert.equal(buildView(s, ui({ revealed: [1] }), ctx({ muted: ['a'] }), NOW).stream.rows[0].muted, false);
+    assert.equal(buildView(s, ui({ messagePeer: 'a' }), ctx({ muted: ['a'] }), NOW).stream.rows[0].muted, false);
+  });
+
+  test('search: matching rows only, marked, escaped; a long match is unfolded', () => {
+    const long = `${'x'.repeat(FOLD_CHARS * 2)} needle <b>`;
+    const s = snap({ peers, messages: [msg({ id: 1, body: 'has a Needle in it' }), msg({ id: 2, body: 'nothing' }), msg({ id: 3, body: long })] });
+    const v = buildView(s, ui({ search: ' needle ' }), ctx(), NOW);
+    assert.deepEqual(v.stream.rows.map((r) => r.id), [1, 3]);
+    assert.equal(v.stream.query, 'needle');
+    assert.equal(v.stream.rows[1].folded, false);
+    const html = renderAll(v);
+    assert.match(html, /has a <mark>Needle<\/mark> in it/);
+    assert.match(html, /<mark>needle<\/mark> &lt;b&gt;/);
+    assert.match(html, /2 messages contain “needle”/);
+    const none = buildView(s, ui({ search: '<zz>' }), ctx(), NOW);
+    assert.match(renderAll(none), /No message contains “&lt;zz&gt;”/);
+  });
+
+  test('the reply count opens the thread: the replies listed under the message', () => {
+    const s = snap({ peers, messages: [msg({ id: 1, body: 'question' }), msg({ id: 2, fromId: 'b', fromName: 'bob', toId: 'a', replyTo: 1, body: 'answer one' }), msg({ id: 3, replyTo: 1, body: 'answer two' })] });
+    const closed = buildView(s, ui(), ctx(), NOW).stream.rows[0];
+    assert.equal(closed.replies, 2);
+    assert.equal(closed.thread, null);
+    assert.match(renderRow(closed), /<button[^>]*class="link small replies" data-action="thread" data-id="1"[^>]*aria-expanded="false"/);
+    const open = buildView(s, ui({ threads: [1] }), ctx(), NOW).stream.rows[0];
+    assert.deepEqual(open.thread?.map((t) => [t.id, t.fromName, t.snippet, t.shown]), [[2, 'bob', 'answer one', true], [3, 'alice', 'answer two', true]]);
+    assert.match(renderRow(open), /aria-expanded="true"[\s\S]*data-action="jump" data-id="2"/);
+  });
+
+  test('unread rows carry data-read for the read tracker; read ones do not', () => {
+    const s = snap({ peers, messages: [human({ id: 1 }), human({ id: 2, state: 'read' })] });
+    const [u, r] = buildView(s, ui(), ctx(), NOW).stream.rows;
+    assert.match(renderRow(u), /data-read="1"/);
+    assert.doesNotMatch(renderRow(r), /data-read/);
+  });
+
+  test('the composer never falls back: nobody chosen, nobody there, or a chosen peer gone keeps Send off', () => {
+    const none = buildView(snap(), ui(), ctx(), NOW);
+    assert.equal(none.draft.valid, false);
+    assert.match(none.draft.blocked!, /No session to write to yet/);
+    assert.equal(none.recipients.find((o) => o.value === 'machine')?.disabled, true);
+
+    const s = snap({ peers: [peers[0], peer({ id: 'g', name: 'gina', status: 'gone' })] });
+    const goneChosen = buildView(s, ui({ draft: { to: 'g', toLabel: 'gina', body: 'hi', replyTo: null } }), ctx(), NOW);
+    assert.equal(goneChosen.draft.to, 'g', 'the choice is kept, not replaced');
+    assert.equal(goneChosen.draft.valid, false);
+    assert.equal(goneChosen.recipients[0].label, 'gina (gone)');
+    assert.equal(goneChosen.recipients[0].disabled, true);
+    assert.match(goneChosen.draft.blocked!, /gina has ended/);
+
+    const forgotten = buildView(snap({ peers: [peers[0]] }), ui({ draft: { to: 'zz', toLabel: 'zed', body: '', replyTo: null } }), ctx(), NOW);
+    assert.equal(forgotten.recipients[0].label, 'zed (gone)', 'the name saved with the draft is shown');
+    const loading = buildView(snap({ connected: false }), ui({ draft: { to: 'zz', toLabel: 'zed', body: '', replyTo: null } }), ctx(), NOW);
+    assert.equal(loading.recipients[0].label, 'zed (connecting)', 'before the picture is loaded nobody is called gone');
+    assert.equal(loading.draft.valid, false);
+
+    const html = renderAll(goneChosen);
+    assert.match(html, /<option value="" disabled>Choose who gets it…<\/option><optgroup label="Sessions"><option value="g" disabled selected/);
+  });
+
+  test('the composer names its recipient and marks a group send', () => {
+    const s = snap({ peers });
+    const one = buildView(s, ui({ draft: { to: 'a', toLabel: 'alice', body: '', replyTo: null } }), ctx(), NOW);
+    assert.deepEqual([one.draft.valid, one.draft.broadcast, one.draft.label, one.draft.blocked], [true, false, 'Message to alice', null]);
+    const all = buildView(s, ui({ draft: { to: 'machine', toLabel: '', body: '', replyTo: null } }), ctx(), NOW);
+    assert.deepEqual([all.draft.valid, all.draft.broadcast, all.draft.label], [true, true, 'Message to everyone on this machine']);
+  });
+
+  test('a blocked broker: the panel shows the reason and the notification\'s actions, no empty state, no "Reconnecting"', () => {
+    const problem = 'Port 7899 is taken by another program.';
+    const v = buildView(snap({ connected: false }), ui(), ctx({ broker: { role: 'blocked', problem, port: 7899 } }), NOW);
+    assert.equal(v.status?.text, problem);
+    assert.deepEqual(v.status?.actions.map((a) => a.label), ['Change Port', 'Retry', 'Show Log']);
+    assert.equal(v.empty, null);
+    const html = renderAll(v);
+    assert.match(html, /role="alert"/);
+    assert.match(html, /data-action="runAction" data-run="changePort"/);
+    assert.doesNotMatch(html, /Reconnecting|Open a terminal|No messages yet/);
+    assert.match(v.draft.hint!, /Not connected to the broker/);
+  });
+
+  test('the other broker states say what really happens', () => {
+    const at_ = (broker: PanelContext['broker'], connected: boolean) => buildView(snap({ connected }), ui(), ctx({ broker }), NOW).status;
+    assert.equal(at_({ role: 'leader', problem: null, port: 7899 }, true), null);
+    assert.match(at_({ role: 'leader', problem: null, port: 7899 }, false)!.text, /Reconnecting/);
+    assert.match(at_({ role: 'starting', problem: null, port: 7899 }, false)!.text, /Starting the broker/);
+    assert.match(at_({ role: 'follower', problem: 'The broker (pid 9) is not answering.', port: 7899 }, true)!.text, /not answering\. Taking over/);
+  });
+
+  test('with joining turned off the empty state says so instead of promising that claude joins', () => {
+    const v = buildView(snap(), ui(), ctx({ joining: false }), NOW);
+    assert.deepEqual(v.empty, { elsewhere: 0, joining: false });
+    const html = renderAll(v);
+    assert.match(html, /turned off/);
+    assert.match(html, /data-run="openJoinSetting"/);
+    assert.doesNotMatch(html, /joins on its own/);
+  });
+
+  test('saved UI state of the new fields is sanitised too', () => {
+    const s = sanitizeUiState({ search: 5, threads: [3, -1, 'x'], revealed: [2], draft: { to: 'a', toLabel: 7, replyTo: 0 } });
+    assert.equal(s.search, '');
+    assert.deepEqual(s.threads, [3]);
+    assert.deepEqual(s.revealed, [2]);
+    assert.deepEqual(s.draft, { to: 'a', toLabel: '', body: '', replyTo: null });
   });
 });

@@ -5,7 +5,8 @@
 // is this repo unless TEST_VSCODE_EXTENSION_DIR names another. Exits with the
 // suite's exit code; prints the extension host's log.
 import { resolve } from 'node:path';
-import { runExtensionTests, REPO } from '../e2e/harness.ts';
+import { runExtensionTests } from '../e2e/extension-tests.ts';
+import { REPO } from '../e2e/tools.ts';
 
 async function main(): Promise<number> {
   const [extensionTestsPath, folder] = process.argv.slice(2);

@@ -8,12 +8,17 @@ import { test } from './runner.ts';
 export const EXTENSION_ID = 'claude-peers.claude-peers';
 
 interface CommandContribution { command: string; title?: string | { value: string } }
-interface ConfigurationContribution { title?: string; properties?: Record<string, { default?: unknown; type?: unknown; description?: string; markdownDescription?: string }> }
+interface SettingSchema {
+  default?: unknown; type?: unknown; description?: string; markdownDescription?: string;
+  enum?: unknown[]; enumDescriptions?: string[]; markdownDeprecationMessage?: string; deprecationMessage?: string;
+}
+interface ConfigurationContribution { title?: string; properties?: Record<string, SettingSchema> }
 interface Manifest {
   contributes?: {
     commands?: CommandContribution[];
     configuration?: ConfigurationContribution | ConfigurationContribution[];
     menus?: Record<string, { command?: string; submenu?: string }[]>;
+    keybindings?: { command: string; key: string; mac?: string }[];
   };
 }
 
@@ -27,7 +32,7 @@ function manifest(): Manifest {
   return extension().packageJSON as Manifest;
 }
 
-function settingsProperties(): [string, { default?: unknown }][] {
+function settingsProperties(): [string, SettingSchema][] {
   const conf = manifest().contributes?.configuration;
   const sections = conf === undefined ? [] : Array.isArray(conf) ? conf : [conf];
   return sections.flatMap((s) => Object.entries(s.properties ?? {}));
@@ -78,4 +83,26 @@ test('claudePeers.port defaults to 7899', () => {
 
 test('the command claudePeers.showLog runs', async () => {
   await vscode.commands.executeCommand('claudePeers.showLog');
+});
+
+test('settings explain themselves: every enum value is described, descriptions stand alone, US spelling', () => {
+  for (const [key, schema] of settingsProperties()) {
+    const text = schema.markdownDescription ?? schema.description ?? '';
+    assert.ok(text.length > 20, `${key} has a description`);
+    assert.doesNotMatch(text, /^The same for/i, `${key}: a description that refers to another setting is not self-contained`);
+    assert.doesNotMatch(text, /\benrol(ment)?\b|\benrolled\b/i, `${key}: US spelling ("enroll")`);
+    if (schema.enum) assert.equal(schema.enumDescriptions?.length, schema.enum.length, `${key}: every value of ${JSON.stringify(schema.enum)} is described`);
+  }
+});
+
+test('the old join setting is still declared, marked as replaced', () => {
+  const legacy = settingsProperties().find(([k]) => k === 'claudePeers.enrol.enabled')?.[1];
+  assert.ok(legacy, 'claudePeers.enrol.enabled is declared (a user\'s value keeps working)');
+  assert.match(legacy.markdownDeprecationMessage ?? legacy.deprecationMessage ?? '', /joinPeerNetwork/);
+  assert.ok(settingsProperties().some(([k]) => k === 'claudePeers.terminals.joinPeerNetwork'));
+});
+
+test('the composer can be focused from the keyboard', () => {
+  const binding = (manifest().contributes?.keybindings ?? []).find((k) => k.command === 'claudePeers.focusComposer');
+  assert.ok(binding?.key, 'claudePeers.focusComposer has a keybinding');
 });

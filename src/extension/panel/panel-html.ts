@@ -2,6 +2,7 @@
 // stylesheets and the bundled script, and nothing inline. No vscode import (the caller passes
 // the webview URIs as strings), so it is unit-tested in node.
 import { randomBytes } from 'node:crypto';
+import { escapeHtml } from '../../protocol/html.ts';
 
 export interface PanelHtmlInput {
   /** webview.cspSource */
@@ -19,14 +20,11 @@ export function panelNonce(): string {
   return randomBytes(16).toString('base64');
 }
 
-const attr = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
-
 export function panelHtml(i: PanelHtmlInput): string {
   const csp = [
     "default-src 'none'",
-    // The nonce lets the toolkit's one feature probe (a <style> it tags with the csp-nonce
-    // meta below) run; no inline style attribute or untagged <style> is allowed.
-    `style-src ${i.cspSource} 'nonce-${i.nonce}'`,
+    // Stylesheets from the extension only: no <style> element, no style attribute.
+    `style-src ${i.cspSource}`,
     `font-src ${i.cspSource}`,
     `img-src ${i.cspSource} data:`,
     `script-src 'nonce-${i.nonce}'`,
@@ -35,16 +33,15 @@ export function panelHtml(i: PanelHtmlInput): string {
 <html lang="en">
 <head>
 <meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${attr(csp)}">
-<meta property="csp-nonce" content="${attr(i.nonce)}">
+<meta http-equiv="Content-Security-Policy" content="${escapeHtml(csp)}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${attr(i.codiconsUri)}">
-<link rel="stylesheet" href="${attr(i.styleUri)}">
+<link rel="stylesheet" href="${escapeHtml(i.codiconsUri)}">
+<link rel="stylesheet" href="${escapeHtml(i.styleUri)}">
 <title>Peers</title>
 </head>
 <body>
 <main id="app" aria-label="Claude peers"></main>
-<script nonce="${attr(i.nonce)}" src="${attr(i.scriptUri)}"></script>
+<script nonce="${escapeHtml(i.nonce)}" src="${escapeHtml(i.scriptUri)}"></script>
 </body>
 </html>`;
 }

@@ -1,9 +1,10 @@
 // The "Peers" sidebar view: one WebviewViewProvider. It serves the webview's HTML (strict CSP,
 // fresh nonce), forwards the directory's changes in batches, and answers the webview's requests
-// through PanelHost. Nothing is posted before the webview says `ready`; `ready` gets a fresh snapshot.
+// through PanelHost. Nothing is posted before the webview says `ready`; `ready` gets a fresh
+// snapshot, the view's visibility, and a focus request that came in before it.
 import * as vscode from 'vscode';
 import { homedir } from 'node:os';
-import type { DirectoryChange } from '../../client/directory.ts';
+import type { DirectoryChange } from '../../protocol/directory-model.ts';
 import {
   parseWebviewMessage, PANEL_PROTOCOL_VERSION, type HostToWebview, type PanelContext, type PanelRequest,
 } from '../../protocol/panel.ts';
@@ -21,6 +22,8 @@ export class PeerPanelProvider implements vscode.WebviewViewProvider, vscode.Dis
   private ready = false;
   private changes: DirectoryChange[] = [];
   private batchTimer: NodeJS.Timeout | undefined;
+  /** Focus Message Composer ran before the webview was ready. */
+  private focusWanted = false;
 
   constructor(private readonly extensionUri: vscode.Uri, private readonly host: PanelHost) {}
 
@@ -44,13 +47,18 @@ export class PeerPanelProvider implements vscode.WebviewViewProvider, vscode.Dis
     this.viewDisposables.push(
       webview.onDidReceiveMessage((raw) => this.receive(raw)),
       this.host.onDidChange((c) => this.queueChange(c)),
+      this.host.onDidChangeContext(() => this.flushSoon()),
+      view.onDidChangeVisibility(() => this.post({ kind: 'visible', visible: view.visible })),
       view.onDidDispose(() => {
         if (this.view === view) { this.disposeView(); this.view = undefined; }
       }),
     );
-    if (this.host.onDidChangeTerminals) {
-      this.viewDisposables.push(this.host.onDidChangeTerminals(() => this.flushSoon()));
-    }
+  }
+
+  /** Puts keyboard focus into the composer (the view must be shown first: its `.focus` command). */
+  focusComposer(): void {
+    if (this.view && this.ready) this.post({ kind: 'focus', target: 'composer' });
+    else this.focusWanted = true;
   }
 
   dispose(): void {
@@ -66,18 +74,16 @@ export class PeerPanelProvider implements vscode.WebviewViewProvider, vscode.Dis
   }
 
   private context(): PanelContext {
-    const terminals: Record<string, string> = {};
-    for (const p of this.host.snapshot().peers) {
-      if (p.status === 'gone') continue;
-      const name = this.host.terminalName(p.id);
-      if (name) terminals[p.id] = name;
-    }
-    return { workspaceFolders: this.host.workspaceFolders(), home: homedir(), terminals };
+    const inTerminal = this.host.snapshot().peers.filter((p) => p.status !== 'gone' && this.host.inTerminal(p.id)).map((p) => p.id);
+    return {
+      workspaceFolders: this.host.workspaceFolders(), home: homedir(), inTerminal,
+      broker: this.host.broker(), joining: this.host.joining(), muted: this.host.muted(),
+    };
   }
 
   private postSnapshot(): void {
     this.changes = [];
-    this.post({ kind: 'snapshot', snapshot: this.host.snapshot(), context: this.context() });
+    this.post({ kind: 'snapshot', snapshot: this.host.snapshot(), context: this.context(), draft: this.host.draft() });
   }
 
   private queueChange(c: DirectoryChange): void {
@@ -109,6 +115,8 @@ export class PeerPanelProvider implements vscode.WebviewViewProvider, vscode.Dis
       if (m.version !== PANEL_PROTOCOL_VERSION) this.host.log(`panel: webview speaks protocol ${m.version}, host ${PANEL_PROTOCOL_VERSION}`);
       this.ready = true;
       this.postSnapshot();
+      if (this.view) this.post({ kind: 'visible', visible: this.view.visible });
+      if (this.focusWanted) { this.focusWanted = false; this.post({ kind: 'focus', target: 'composer' }); }
       return;
     }
     this.handle(m).then(
@@ -125,35 +133,29 @@ export class PeerPanelProvider implements vscode.WebviewViewProvider, vscode.Dis
     switch (req.method) {
       case 'send':
         return this.host.sendHumanMessage(req.params.to, req.params.body, req.params.replyTo);
-      case 'messagePeers': {
-        const { peerIds, body } = req.params;
-        const results = await Promise.allSettled(peerIds.map((id) => this.host.sendHumanMessage(id, body)));
-        const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-        if (failed.length) {
-          const why = failed.map((f) => (f.reason instanceof Error ? f.reason.message : String(f.reason))).join('; ');
-          throw new Error(failed.length === peerIds.length ? why : `Sent to ${peerIds.length - failed.length} of ${peerIds.length}: ${why}`);
-        }
-        return { sent: peerIds.length };
-      }
+      case 'messagePeers':
+        return this.host.messagePeers(req.params.peerIds, req.params.body);
+      case 'markRead':
+        // "Shown" means on screen: a hidden view marks nothing, whatever its page believes.
+        return { marked: this.view?.visible ? await this.host.markRead(req.params.ids) : 0 };
+      case 'markAllRead':
+        return { marked: await this.host.markAllRead() };
       case 'openFile':
         return this.host.openFile(req.params.path);
       case 'revealTerminal':
         return this.host.revealTerminal(req.params.peerId);
       case 'openTerminal':
         return this.host.openTerminal();
-      case 'breakLock': {
-        const { name } = req.params;
-        const lock = this.host.snapshot().locks.find((l) => l.name === name);
-        const holder = lock?.holder ? ` held by ${lock.holder.name}` : '';
-        const choice = await vscode.window.showWarningMessage(
-          `Break the lock "${name}"${holder}?`,
-          { modal: true, detail: 'The holder is not asked first. Break a lock only when its holder is stuck or gone.' },
-          'Break Lock',
-        );
-        if (choice !== 'Break Lock') return false;
-        await this.host.breakLock(name);
-        return true;
-      }
+      case 'stopSession':
+        return this.host.stopSession(req.params.peerId);
+      case 'setMuted':
+        return this.host.setMuted(req.params.peerId, req.params.muted);
+      case 'breakLock':
+        return this.host.breakLock(req.params.name);
+      case 'runAction':
+        return this.host.runAction(req.params.action);
+      case 'saveDraft':
+        return this.host.saveDraft(req.params);
       case 'resync':
         this.postSnapshot();
         return undefined;
