@@ -10,6 +10,7 @@ import { hooksFor, mcpAddLine } from '../common/launch-config.ts';
 import { HUMAN_ID, type Conflict, type Message, type Peer, type SendResponse } from '../protocol/wire.ts';
 import { ConflictDecorations, conflictKey, describeConflict } from './conflicts.ts';
 import { Enrolment } from './enrolment.ts';
+import { EnrolmentCheck } from './enrolment-check.ts';
 import { readSettings, affects, Keys, SECTION } from './settings.ts';
 import { TerminalMap } from './terminals.ts';
 import { Waker } from './wake.ts';
@@ -55,6 +56,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<{ host
 
   const enrolment = new Enrolment(context, log);
   enrolment.apply(settings);
+  context.subscriptions.push(new EnrolmentCheck({
+    directory: dir, settings: () => settings, brokerUp: () => host!.current.role === 'leader' || host!.current.role === 'follower',
+    binDir: enrolment.binDir, log, copySetupCommand: Commands.copySetup,
+  }));
 
   const terminals = new TerminalMap();
   const decorations = new ConflictDecorations();
