@@ -11,6 +11,7 @@ import { HUMAN_ID, type Conflict, type Message, type Peer, type SendResponse } f
 import { ConflictDecorations, conflictKey, describeConflict } from './conflicts.ts';
 import { Enrolment } from './enrolment.ts';
 import { EnrolmentCheck } from './enrolment-check.ts';
+import { keepBrokerPortFromForwarding } from './port-forwarding.ts';
 import { readSettings, affects, Keys, SECTION } from './settings.ts';
 import { TerminalMap } from './terminals.ts';
 import { Waker } from './wake.ts';
@@ -48,6 +49,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<{ host
   log.info(`Activated in ${(performance.now() - t0).toFixed(0)} ms: ${describeRole(state)}.`);
   if (state.role === 'blocked') void showBlocked(state, log);
   context.subscriptions.push({ dispose: () => void host?.stop() });
+  keepBrokerPortFromForwarding(context, config.port, log, host);
 
   directory = new PeerDirectory(host.client, (l) => log.info(`[directory] ${l}`));
   directory.start();
