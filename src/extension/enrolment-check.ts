@@ -19,7 +19,7 @@ import { bypassAdvice, claudeSessionArgs, claudeUnderShell, environOf, readProcT
 /** How long a claude may take to register with the broker before it counts as off the network. */
 export const REGISTER_WITHIN_MS = 15_000;
 
-interface Pending { timer: NodeJS.Timeout; what: string; execution?: vscode.TerminalShellExecution }
+interface Pending { timer: NodeJS.Timeout; what: string; since: number; execution?: vscode.TerminalShellExecution }
 
 export interface EnrolmentCheckOptions {
   directory: PeerDirectory;
@@ -129,7 +129,7 @@ export class EnrolmentCheck implements vscode.Disposable {
     } else {
       const timer = setTimeout(() => void this.check(terminal, true), this.o.registerWithinMs ?? REGISTER_WITHIN_MS);
       timer.unref?.();
-      this.pending.set(terminal, { timer, what, execution });
+      this.pending.set(terminal, { timer, what, since: Date.now(), execution });
     }
     void this.check(terminal, false);
   }
@@ -157,6 +157,9 @@ export class EnrolmentCheck implements vscode.Disposable {
     if (live.some((peer) => peer.terminalId === `shell-pid:${shellPid}` || (seen.pid !== undefined && peer.pid === seen.pid))) {
       return done(`${about} joined the peer network.`);
     }
+    if (seen.verdict === 'unknown' && await this.joinedSince(p.since, terminal)) {
+      return done(`${about} is taken to have joined: a session registered since it started and no other terminal of this window claims it.`);
+    }
     if (seen.verdict === 'joined') return done(`${about} was started by the Claude Peers shim (pid ${seen.pid}); it registers once its MCP server is up.`);
     if (!final) return;
     if (!this.o.brokerUp()) return done(`${about} has not registered, but no broker serves: not warning about enrolment.`);
@@ -168,6 +171,22 @@ export class EnrolmentCheck implements vscode.Disposable {
       this.warned = true;
       void this.warn(terminal, cause);
     }
+  }
+
+  /**
+   * Without /proc (macOS, Windows) a session cannot be tied to its terminal by its processes, and
+   * the shim's stamp names its parent, which on Windows is cmd.exe rather than the terminal's
+   * shell: a session that registered since the claude started and that no other terminal of this
+   * window runs counts as this one's, so no false warning is shown.
+   */
+  private async joinedSince(since: number, terminal: vscode.Terminal): Promise<boolean> {
+    const others = new Set<string>();
+    for (const t of vscode.window.terminals) {
+      if (t === terminal) continue;
+      const pid = await t.processId;
+      if (pid) others.add(`shell-pid:${pid}`);
+    }
+    return this.o.directory.livePeers().some((peer) => Date.parse(peer.registeredAt) >= since - 2000 && !(peer.terminalId && others.has(peer.terminalId)));
   }
 
   private cause(terminal: vscode.Terminal, shellPid: number): BypassCause {
