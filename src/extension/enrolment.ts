@@ -41,7 +41,10 @@ export class Enrolment implements vscode.Disposable {
     if (s.enrol) {
       env.persistent = true;
       env.description = new vscode.MarkdownString('Claude Peers: `claude` in this terminal joins the peer network (a shim first on PATH adds the MCP server and hooks; turn it off with the setting **Claude Peers › Terminals: Join Peer Network**).');
-      env.prepend('PATH', this.binDir + delimiter);
+      // Once when the terminal's process starts (shells without shell integration, and any other
+      // process), and again after the shell's startup files where shell integration runs (bash,
+      // zsh, fish, pwsh): an rc file that puts ~/.local/bin first would otherwise win.
+      env.prepend('PATH', this.binDir + delimiter, { applyAtProcessCreation: true, applyAtShellIntegration: true });
       this.log.info(`Joining the peer network is on: terminals get ${this.binDir} first on PATH (channels ${s.channels ? 'on' : 'off'}).`);
     } else {
       env.clear();

@@ -15,6 +15,8 @@ import { HumanDesk, pickPeer } from './human.ts';
 import { MutedPeers, SavedDrafts, WarnedConflicts } from './memory.ts';
 import { Notifier } from './notifications.ts';
 import { stopSession } from './sessions.ts';
+import { EnrolmentCheck } from './enrolment-check.ts';
+import { keepBrokerPortFromForwarding } from './port-forwarding.ts';
 import { readSettings, affects, Keys, SECTION } from './settings.ts';
 import { StatusBar } from './status-bar.ts';
 import { TerminalNamer } from './terminal-names.ts';
@@ -56,6 +58,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<{ host
   log.info(`Activated in ${(performance.now() - t0).toFixed(0)} ms: ${describeRole(state)}.`);
   if (state.role === 'blocked') void showBlocked(state, log);
   context.subscriptions.push({ dispose: () => void host?.stop() });
+  keepBrokerPortFromForwarding(context, config.port, log, host);
 
   directory = new PeerDirectory(host.client, (l) => log.info(`[directory] ${l}`));
   directory.start();
@@ -64,6 +67,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<{ host
 
   const enrolment = new Enrolment(context, log);
   enrolment.apply(settings);
+  context.subscriptions.push(new EnrolmentCheck({
+    directory: dir, settings: () => settings, brokerUp: () => host!.current.role === 'leader' || host!.current.role === 'follower',
+    binDir: enrolment.binDir, log, copySetupCommand: Commands.copySetup,
+  }));
 
   const terminals = new TerminalMap();
   const decorations = new ConflictDecorations();

@@ -51,7 +51,7 @@ test('claude in two integrated terminals: both join, a shared file raises the wa
     // The extension logs how long activation took (target < 300 ms to a ready broker).
     const activation = await waitUntil(() => {
       const log = findFile(cs!.userDataDir, 'Claude Peers.log');
-      const m = log && /Activated in (\d+) ms: this window serves the broker .*\((better-sqlite3|node:sqlite)[ )]/.exec(readFileSync(log, 'utf8'));
+      const m = log && /Activated in (\d+) ms: this window serves the broker .*?\((better-sqlite3|node:sqlite)\b/.exec(readFileSync(log, 'utf8'));
       return m ? { ms: Number(m[1]), driver: m[2] } : null;
     }, 20_000, 'the activation line in the Claude Peers log');
     t.diagnostic(`activation to broker ready: ${activation.ms} ms (${activation.driver})`);

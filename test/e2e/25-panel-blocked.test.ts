@@ -39,7 +39,7 @@ test('a taken port: the panel says why and offers what the notification offers',
     const line = view.locator('#status .statusline.tone-error[role="alert"]');
     await line.waitFor({ state: 'visible', timeout: 20_000 });
     const text = (await line.locator('.statusline-text').innerText()).trim();
-    assert.match(text, new RegExp(`Port ${port} on 127\\.0\\.0\\.1 is used by another program`));
+    assert.match(text, new RegExp(`Port ${port} on 127\\.0\\.0\\.1 is held by a program that could not prove it is your Claude Peers broker`));
     assert.deepEqual((await line.locator('button').allInnerTexts()).map((s) => s.trim()), ['Change Port', 'Retry', 'Show Log']);
     // Retry from the panel: still blocked, so the notification comes, with the same reason and actions.
     await line.locator('button', { hasText: 'Retry' }).click();

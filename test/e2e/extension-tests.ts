@@ -1,4 +1,5 @@
 // An extension test suite (what @vscode/test-electron runs) inside code-server's extension host.
+import type { Toolset } from './toolsets.ts';
 import { startCodeServer } from './code-server.ts';
 import { openWorkbench, type Workbench } from './workbench.ts';
 import { withTimeout } from './waits.ts';
@@ -23,7 +24,7 @@ export interface ExtensionTestResult {
  */
 export async function runExtensionTests(opts: {
   extensionDevelopmentPath: string; extensionTestsPath: string; folder: string;
-  settings?: Record<string, unknown>; env?: NodeJS.ProcessEnv; vsixPath?: string; timeoutMs?: number;
+  settings?: Record<string, unknown>; env?: NodeJS.ProcessEnv; vsixPath?: string; timeoutMs?: number; toolset?: Toolset;
 }): Promise<ExtensionTestResult> {
   const t0 = Date.now();
   const timeoutMs = opts.timeoutMs ?? 120_000;

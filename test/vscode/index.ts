@@ -3,6 +3,7 @@
 // scripts/test-vscode.mjs with esbuild into out/test/vscode/index.js (the extension host runs JS).
 import { runAll } from './runner.ts';
 import './extension.test.ts';
+import './forwarding.test.ts';
 
 export function run(): Promise<void> {
   return runAll('claude-peers extension');
