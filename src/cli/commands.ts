@@ -1,11 +1,10 @@
 // The human-facing subcommands of `claude-peers`.
-import { loadConfig, parsePort, VERSION, type PeersConfig } from '../common/config.ts';
+import { DEFAULT_PORT, loadConfig, parsePort, VERSION, type PeersConfig } from '../common/config.ts';
 import { BrokerClient, BrokerError } from '../client/broker-client.ts';
 import { startBroker, PortInUseError } from '../broker/broker.ts';
-import { allowOurTools, currentRuntime, hooksFor, mcpAddLine, mcpConfig, writeRuntimeFile } from '../common/launch-config.ts';
-import { shellQuote } from '../common/hook-config.ts';
-import { PLUGIN_DIR, PLUGIN_ID } from '../common/plugin-files.ts';
-import { PLUGIN_TOOL_PREFIX } from '../protocol/framing.ts';
+import { currentRuntime, writeRuntimeFile } from '../common/launch-config.ts';
+import { PLUGIN_DIR } from '../common/plugin-files.ts';
+import { outsideSetup } from '../common/setup-guide.ts';
 import { dirname, join } from 'node:path';
 import type { BrokerStatus, InboxResponse, Message, Peer, SendResponse } from '../protocol/wire.ts';
 import { HUMAN_ID } from '../protocol/wire.ts';
@@ -40,8 +39,9 @@ async function runBroker(cfg: PeersConfig, flags: Flags): Promise<number> {
   }
   try {
     const broker = await startBroker({ config: cfg, port, log: (l) => console.error(`${stamp()} ${l}`) });
-    // The plugin's launcher runs this install when VS Code has not set another up.
-    try { writeRuntimeFile(cfg, currentRuntime(dirname(__filename))); } catch { /* the plugin falls back to claude-peers on PATH */ }
+    // The plugin's launcher runs this install, on this port, when VS Code has not set another up.
+    const env: Record<string, string> = broker.port !== DEFAULT_PORT ? { CLAUDE_PEERS_PORT: String(broker.port) } : {};
+    try { writeRuntimeFile(cfg, currentRuntime(dirname(__filename), env)); } catch { /* the plugin falls back to claude-peers on PATH */ }
     const stop = (sig: string) => {
       console.error(`${stamp()} ${sig}: stopping`);
       void broker.close().then(() => process.exit(0));
@@ -161,31 +161,12 @@ async function inbox(cfg: PeersConfig, flags: Flags): Promise<number> {
 /** What `setup-claude` prints: every way to put sessions outside VS Code on the network, nothing written. */
 function setupClaude(cfg: PeersConfig, flags: Flags): number {
   const rt = currentRuntime(dirname(__filename), process.env.CLAUDE_PEERS_HOME ? { CLAUDE_PEERS_HOME: cfg.home } : {});
-  const settings = { ...hooksFor(rt), ...allowOurTools() };
+  // The package's own plugin folder: its path is stable for a global install (npm i -g).
+  const setup = outsideSetup(rt, join(dirname(__filename), '..', PLUGIN_DIR));
   if (flags.json) {
-    console.log(JSON.stringify({ mcpConfig: mcpConfig(rt), settings }, null, 2));
+    console.log(JSON.stringify(setup.json, null, 2));
     return 0;
   }
-  const plugin = join(dirname(__filename), '..', PLUGIN_DIR);
-  const q = (s: string) => shellQuote(s);
-  console.log(`# Claude Peers for Claude Code sessions outside VS Code. Nothing was written: review, then run what you choose.
-
-# 1. The plugin: our MCP server and hooks in one step, for every project.
-claude plugin marketplace add ${q(plugin)}
-claude plugin install ${PLUGIN_ID}
-#    and let its tools run without a prompt (they message peers; none touches files or runs commands):
-#    add ${JSON.stringify(allowOurTools(PLUGIN_TOOL_PREFIX).permissions.allow[0])} to "permissions.allow" in ~/.claude/settings.json.
-
-# 2. Or start sessions with claude-peers instead of claude: the fastest hooks (HTTP, a few ms per tool call).
-#    claude-peers claude [your usual claude arguments]
-
-# 3. Or without plugins: the MCP server for every project (user scope),
-${mcpAddLine(rt)}
-#    and these hooks and allow rule, merged into ~/.claude/settings.json (or saved to a file for claude --settings <file>):
-${JSON.stringify(settings, null, 2)}
-
-# Real-time push (research preview; Claude Code asks to confirm at every start):
-#    claude --dangerously-load-development-channels server:claude-peers
-# "claude-peers setup-claude --json" prints {"mcpConfig", "settings"} for scripts.`);
+  console.log(`# Nothing was written.\n${setup.guide}`);
   return 0;
 }

@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import { join, delimiter } from 'node:path';
 import { installShim, type ShimConfig } from '../client/claude-launch.ts';
 import type { Runtime } from '../common/launch-config.ts';
+import { DEFAULT_PORT } from '../common/config.ts';
 import type { Settings } from './settings.ts';
 
 export class Enrolment implements vscode.Disposable {
@@ -18,7 +19,7 @@ export class Enrolment implements vscode.Disposable {
   /** The runtime sessions use: VS Code's own binary as Node, and the CLI bundled with us. */
   runtime(s: Settings): Runtime {
     const env: Record<string, string> = {};
-    if (s.port !== 7899) env.CLAUDE_PEERS_PORT = String(s.port);
+    if (s.port !== DEFAULT_PORT) env.CLAUDE_PEERS_PORT = String(s.port);
     if (process.env.CLAUDE_PEERS_HOME) env.CLAUDE_PEERS_HOME = process.env.CLAUDE_PEERS_HOME;
     return {
       node: process.execPath,

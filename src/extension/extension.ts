@@ -6,7 +6,6 @@ import * as vscode from 'vscode';
 import { BrokerHost, type HostState } from '../broker/host.ts';
 import { PeerDirectory } from '../client/directory.ts';
 import { loadConfig } from '../common/config.ts';
-import { hooksFor, mcpAddLine } from '../common/launch-config.ts';
 import type { DirectoryChange } from '../protocol/directory-model.ts';
 import type { BrokerStatus } from '../protocol/panel.ts';
 import { ConflictDecorations } from './conflicts.ts';
@@ -17,6 +16,7 @@ import { Notifier } from './notifications.ts';
 import { stopSession } from './sessions.ts';
 import { EnrolmentCheck } from './enrolment-check.ts';
 import { keepBrokerPortFromForwarding } from './port-forwarding.ts';
+import { copySetup, refreshOutsideSetup } from './outside-setup.ts';
 import { readSettings, affects, Keys, SECTION } from './settings.ts';
 import { StatusBar } from './status-bar.ts';
 import { TerminalNamer } from './terminal-names.ts';
@@ -67,6 +67,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<{ host
 
   const enrolment = new Enrolment(context, log);
   enrolment.apply(settings);
+  refreshOutsideSetup(config, enrolment.runtime(settings), log);
   context.subscriptions.push(new EnrolmentCheck({
     directory: dir, settings: () => settings, brokerUp: () => host!.current.role === 'leader' || host!.current.role === 'follower',
     binDir: enrolment.binDir, log, copySetupCommand: Commands.copySetup,
@@ -228,24 +229,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<{ host
     }
     if (lock) await panelHost.breakLock(lock);
   });
-  reg(Commands.copySetup, async () => {
-    const rt = enrolment.runtime(settings);
-    await vscode.env.clipboard.writeText(mcpAddLine(rt));
-    const pick = await vscode.window.showInformationMessage(
-      'Copied the "claude mcp add-json" line: run it in a terminal outside VS Code to put every claude session of your user on the peer network. It points at this extension version; copy it again after an update. Hooks (file tracking, delivery while busy) need the settings too.',
-      'Show Hooks JSON',
-    );
-    if (pick) {
-      const doc = await vscode.workspace.openTextDocument({ language: 'json', content: JSON.stringify(hooksFor(rt), null, 2) });
-      await vscode.window.showTextDocument(doc);
-    }
-  });
+  reg(Commands.copySetup, () => copySetup(config, enrolment.runtime(settings), log));
 
   // ---- settings -----------------------------------------------------------------------------
   context.subscriptions.push(vscode.workspace.onDidChangeConfiguration(async (e) => {
     if (!e.affectsConfiguration(SECTION)) return;
     settings = readSettings();
     enrolment.apply(settings);
+    refreshOutsideSetup(config, enrolment.runtime(settings), log);
     contextChanged.fire();
     if (affects(e, Keys.nameTerminals)) void namer.renameActive();
     if (affects(e, Keys.channels) && settings.channels) {

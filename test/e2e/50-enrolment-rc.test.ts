@@ -5,7 +5,7 @@
 // still wins; with shell integration off it cannot, and the extension says so, once, with a fix.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { e2eSkip, REPO } from './tools.ts';
 import { startCodeServer, type CodeServer } from './code-server.ts';
@@ -111,13 +111,24 @@ test('the same ~/.bashrc with shell integration off: the extension warns once th
     await waitUntil(async () => (await notificationTexts(page)).length > 0, 10_000, 'the notification centre');
     assert.equal((await notificationTexts(page)).filter((n) => WARNING.test(n)).length, 1, 'warned once');
 
-    // The one-click fix: the setup line is on the clipboard.
+    // The fix: Copy Setup shows what it copies and writes, in a dialog that stays; nothing is
+    // written before the click. Then the plugin is in the broker home and its commands on the clipboard.
+    const pluginDir = join(s.world!.brokerHome, 'claude-code-plugin');
     await clickNotificationButton(page, WARNING, 'Copy Setup');
+    const dialog = page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ state: 'visible', timeout: 20_000 });
+    const preview = (await dialog.innerText()).replace(/\s+/g, ' ');
+    t.diagnostic(`the dialog: ${preview}`);
+    assert.ok(preview.includes(`claude plugin marketplace add ${pluginDir}`), preview);
+    assert.ok(!existsSync(pluginDir), 'nothing written before the click');
+    await dialog.locator('.monaco-button', { hasText: 'Copy Commands' }).click();
     const clip = await waitUntil(async () => {
       const c = await page.evaluate(() => navigator.clipboard.readText()).catch(() => '');
-      return c.includes('claude mcp add-json') ? c : '';
-    }, 10_000, 'the setup line on the clipboard');
-    assert.match(clip, /^claude mcp add-json -s user claude-peers /);
+      return c.includes('claude plugin install') ? c : '';
+    }, 10_000, 'the setup commands on the clipboard');
+    assert.equal(clip, `claude plugin marketplace add ${pluginDir}\nclaude plugin install claude-peers@claude-peers\n`);
+    assert.ok(existsSync(join(pluginDir, 'claude-peers/bin/claude-peers')), 'the plugin written into the broker home');
+    assert.match(readFileSync(join(s.world!.brokerHome, 'runtime.env'), 'utf8'), /^node=.*\ncli=.*dist\/cli\.js\n/, 'runtime.env names the extension\'s bundles');
   } catch (e) {
     failed = e;
     throw e;
