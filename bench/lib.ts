@@ -283,12 +283,12 @@ export function stats(samples: number[]): { n: number; p50: number; p95: number;
 }
 
 /** Milliseconds with a precision that suits their size. */
-export const ms = (v: number) => (!Number.isFinite(v) ? '—' : v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : v.toFixed(0));
+export const ms = (v: number) => (!Number.isFinite(v) ? '—' : Math.abs(v) < 10 ? v.toFixed(2) : Math.abs(v) < 100 ? v.toFixed(1) : v.toFixed(0));
 
 export { rng } from '../test/support/rng.ts';
 
 export interface Table { caption: string; columns: string[]; rows: (string | number)[][] }
-export interface BenchResult { name: string; title: string; notes: string[]; tables: Table[]; data?: unknown }
+export interface BenchResult { name: string; title: string; notes: string[]; tables: Table[]; data?: unknown; /** Why nothing was measured (a tool is missing). */ skipped?: string }
 
 /** Prints the tables and hands the result to scripts/bench.mjs (BENCH_RESULT_FILE). */
 export function report(r: BenchResult): void {
@@ -303,6 +303,21 @@ export function report(r: BenchResult): void {
   }
   for (const n of r.notes) console.log(`  note: ${n}`);
   if (process.env.BENCH_RESULT_FILE) writeFileSync(process.env.BENCH_RESULT_FILE, JSON.stringify(r, null, 2));
+}
+
+/**
+ * True when every tool the benchmark needs is here. Otherwise it says so loudly, reports itself
+ * skipped (scripts/bench.mjs shows that in the summary and in RESULTS.md) and returns false; under
+ * CI=true a missing tool is an error instead (CI installs them: a skip there would hide a broken setup).
+ */
+export function skipUnless(name: string, title: string, needs: [tool: string, present: () => boolean][]): boolean {
+  const missing = needs.filter(([, present]) => { try { return !present(); } catch { return true; } }).map(([tool]) => tool);
+  if (!missing.length) return true;
+  const why = `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not available`;
+  if (process.env.CI === 'true') throw new Error(`${name}: ${why}, and CI=true: install ${missing.join(', ')} (scripts/setup-e2e.sh) or this benchmark cannot run.`);
+  console.error(`\n*** SKIPPED ${name}: ${why}; nothing was measured ***\n`);
+  if (process.env.BENCH_RESULT_FILE) writeFileSync(process.env.BENCH_RESULT_FILE, JSON.stringify({ name, title, skipped: why, notes: [], tables: [] } satisfies BenchResult, null, 2));
+  return false;
 }
 
 /** Runs a benchmark's main, exiting non-zero only when it breaks (never on a timing). */
