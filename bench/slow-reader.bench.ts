@@ -116,13 +116,13 @@ run(async () => {
     title: 'Broker memory under readers that stop reading',
     notes: [
       `N observers open GET /v1/events?all=1 (the user's token) on raw sockets; "stalled" ones pause their socket at once and never read, "reading" ones read everything. One registered session then pushes M MiB as ${BODY_KIB} KiB messages (POST /v1/messages, one at a time, its own key) to a session without a stream; every observer gets every message.`,
-      'Each row: a fresh broker, 50 messages of warm-up, then 1.5 s; base = its RSS then. Peak: RSS sampled every 50 ms during the push and just after; VmHWM growth: the kernel\'s high-water mark after the push − before. "above reading" = the stalled row\'s growth − the reading row\'s (what stalling itself costs); the bound is N × 4 MiB (the broker drops a stream once more than 4 MiB wait in Node for it; the kernel\'s socket buffers are not in the broker\'s RSS).',
+      'Each row: a fresh broker, 50 messages of warm-up, then 1.5 s; base = its RSS then. Peak: RSS sampled every 50 ms during the push and just after; VmHWM growth: the kernel\'s high-water mark after the push − before. "above reading" = the stalled row\'s growth − the reading row\'s (what stalling itself costs); the drop threshold is N × 4 MiB (the broker drops a stream once more than 4 MiB wait in Node for it, checked after each write, so the last write of a stream can overshoot it; the kernel\'s socket buffers are not in the broker\'s RSS; the garbage collector adds its own noise of a few MiB). What the bound shows: the stalled peak does not grow with M.',
       'Dropped: the broker\'s log lines "dropped the event stream of an observer: it stopped reading"; "when" = MiB sent and seconds since the push began at the last drop. RSS after: 1.5 s after the push (the garbage collector returns memory lazily).',
       'MiB/s: M ÷ the time the push took. CPU pressure: Linux PSI "some avg10" after the push (others\' work on the machine).',
     ],
     tables: [{
       caption: 'broker RSS while readers stall vs read (MiB)',
-      columns: ['readers', 'readers do', 'MiB pushed', 'RSS before', 'peak RSS', 'growth', 'VmHWM growth', 'growth above reading', 'bound (N × 4 MiB)', 'RSS after', 'dropped', 'last drop when', 'MiB each reader read', 'MiB/s pushed', 'CPU pressure %'],
+      columns: ['readers', 'readers do', 'MiB pushed', 'RSS before', 'peak RSS', 'growth', 'VmHWM growth', 'growth above reading', 'drop threshold (N × 4 MiB)', 'RSS after', 'dropped', 'last drop when', 'MiB each reader read', 'MiB/s pushed', 'CPU pressure %'],
       rows,
     }],
     data: { slowReader: outcomes },

@@ -2,8 +2,10 @@
 // node_modules, 2.1.328), driven by the fake Messages API on loopback: a `claude -p` session whose
 // model asks for N Read calls in a row, one per turn, then answers DONE.
 //
-// Four setups, in the same run, against the same broker:
+// Five setups, in the same run, against the same broker:
 //   none     plain `claude -p`, no MCP server, no hooks (the baseline);
+//   mcp      our MCP server alone (setup-claude's MCP config, no hooks): what of the rest is the
+//            server's presence rather than the hooks';
 //   http     through `claude-peers claude`: our MCP server, and the per-tool-call hooks as HTTP
 //            hooks on the broker the launcher verified (what VS Code terminals and the launcher do);
 //   command  the setup `claude-peers setup-claude --json` prints (MCP server + command hooks: a
@@ -32,7 +34,7 @@ import { CLI, spawnBroker, tempHome, type BrokerProc } from '../test/support/pro
 
 const N = QUICK ? 5 : 20;
 const REPS = QUICK ? 1 : 7;
-const MODES = ['none', 'http', 'command', 'down'] as const;
+const MODES = ['none', 'mcp', 'http', 'command', 'down'] as const;
 type Mode = typeof MODES[number];
 const TARGET_MS = 15;
 
@@ -85,6 +87,7 @@ run(async () => {
     w.fake.setScript(s.script);
     rmSync(fallback, { force: true });
     const r = mode === 'none' ? await runClaude(['-p', 'Read it.', ...userArgs, '--strict-mcp-config'], { env: env(), cwd: w.cwd })
+      : mode === 'mcp' ? await runClaude(['-p', 'Read it.', ...userArgs, '--mcp-config', mcpPath, '--strict-mcp-config'], { env: env(), cwd: w.cwd })
       : mode === 'command' ? await runClaude(['-p', 'Read it.', ...userArgs, '--mcp-config', mcpPath, '--strict-mcp-config', '--settings', settingsPath], { env: env(), cwd: w.cwd })
       : await runLaunched(mode === 'down' ? downWorld(down!) : w, 'Read it.', { args: userArgs });
     await down?.kill();
@@ -105,9 +108,10 @@ run(async () => {
 
   await sample('none', 1); // warm the disk cache and Claude Code's first-run files; not counted
   await sample('http', 1);
-  const perCall: Record<Mode, number[]> = { none: [], http: [], command: [], down: [] };
-  const gap: Record<Mode, number[]> = { none: [], http: [], command: [], down: [] };
-  const sessions: Record<Mode, { n: number[]; zero: number[] }> = { none: { n: [], zero: [] }, http: { n: [], zero: [] }, command: { n: [], zero: [] }, down: { n: [], zero: [] } };
+  const perMode = <T>(make: () => T) => Object.fromEntries(MODES.map((m) => [m, make()])) as Record<Mode, T>;
+  const perCall = perMode<number[]>(() => []);
+  const gap = perMode<number[]>(() => []);
+  const sessions = perMode(() => ({ n: [] as number[], zero: [] as number[] }));
   for (let rep = 0; rep < REPS; rep++) {
     const order = MODES.map((_, i) => MODES[(i + rep) % MODES.length]);
     for (const mode of order) {
@@ -128,6 +132,7 @@ run(async () => {
   const range = (xs: number[]) => `${ms(Math.min(...xs))} … ${ms(Math.max(...xs))}`;
   const label: Record<Mode, string> = {
     none: 'none (plain claude, no claude-peers)',
+    mcp: 'our MCP server only, no hooks (for attribution)',
     http: 'HTTP hooks (claude-peers claude)',
     command: 'command hooks (setup-claude)',
     down: 'HTTP hooks, broker down',
@@ -143,7 +148,7 @@ run(async () => {
     notes: [
       `Claude Code ${spawnSync(CLAUDE_BIN, ['--version'], { encoding: 'utf8' }).stdout.trim()} in \`-p\` mode, default permission mode with \`--allowedTools Read\`, against the fake Messages API (test/support/fake-anthropic.ts) on loopback; every model turn asks for one Read of a small file.`,
       `Per tool call = (session of ${N} Read calls − session of 0 calls) ÷ ${N}: start-up (Claude Code's, our MCP server's, the SessionStart hook's) and the final turn cancel out. ${REPS} repetition${REPS > 1 ? 's' : ''}; the setups take turns within each (rotated order), the pair's order alternates; medians shown, and the extra cost is the median of each repetition's difference to "none" (range beside it).`,
-      'A Read fires one hook of ours: PostToolUse (matcher "*"); PreToolUse matches only edits and Bash. http: through `claude-peers claude` (the launcher verified the broker; a launch that fell back to command hooks would break the run). command: the MCP server and hooks `claude-peers setup-claude --json` prints (a `node dist/hook.js` process per hook). down: launched, then the broker is killed at the session\'s first model request.',
+      'A Read fires one hook of ours: PostToolUse (matcher "*"); PreToolUse matches only edits and Bash. http: through `claude-peers claude` (the launcher verified the broker; a launch that fell back to command hooks would break the run). command: the MCP server and hooks `claude-peers setup-claude --json` prints (a `node dist/hook.js` process per hook). down: launched, then the broker is killed at the session\'s first model request. mcp: the MCP server alone (no hooks), to tell its presence from the hooks\' cost.',
       `Gap: the median time between two main-loop requests at the fake model in the ${N}-call session (one whole tool call each; a neighbour's burst moves a few gaps, not the median), median over the repetitions; its extra is the median of per-repetition differences to "none".`,
       `The broker runs with its default limits; the session times include Claude Code's own work per turn (the fake model answers at once). Target: HTTP hooks ≤ ${TARGET_MS} ms per tool call (median this run: ${ms(h)} ms, ${h <= TARGET_MS ? 'met' : 'not met'}).`,
     ],
