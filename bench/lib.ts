@@ -3,14 +3,16 @@
 // broker RSS, and the result file scripts/bench.mjs turns into bench/RESULTS.md.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
-import { connect as netConnect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { randomBytes } from 'node:crypto';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { BrokerClient } from '../src/client/broker-client.ts';
+import { BrokerClient, verifiedConnection } from '../src/client/broker-client.ts';
+import { SESSION_KEY_ENV, type Peer, type RegisterRequest } from '../src/protocol/wire.ts';
 import { waitFor } from '../test/support/processes.ts';
 
 export const CLI = resolve(__dirname, '../dist/cli.js');
@@ -63,7 +65,17 @@ export function cpuPressure(): number | null {
   try { return Number(/some avg10=([\d.]+)/.exec(readFileSync('/proc/pressure/cpu', 'utf8'))?.[1]); } catch { return null; }
 }
 
-export interface Broker { proc: ChildProcess; pid: number; port: number; home: string; token: string; client: BrokerClient; rssMiB(): number | null; cpuMs(): number; stop(): Promise<void> }
+export interface Broker {
+  proc: ChildProcess; pid: number; port: number; home: string;
+  /** The user's token (the human: panel and CLI); `client` acts with it. */
+  token: string;
+  /** Registers sessions only (POST /v1/peers); every client proves the broker with it first. */
+  joinToken: string;
+  client: BrokerClient;
+  /** What the broker wrote to stderr so far (its log lines). */
+  stderr(): string;
+  rssMiB(): number | null; cpuMs(): number; stop(): Promise<void>;
+}
 
 /** `claude-peers broker` as its own process on a free loopback port. */
 export async function startBroker(env: Record<string, string> = {}): Promise<Broker> {
@@ -83,10 +95,11 @@ export async function startBroker(env: Record<string, string> = {}): Promise<Bro
     return d.pid === proc.pid ? (d.port as number) : 0;
   }, 10_000, 'the broker to start');
   const token = readFileSync(join(home, 'token'), 'utf8').trim();
-  const client = new BrokerClient({ port, credential: token, proofKey: readFileSync(join(home, 'join-token'), 'utf8').trim(), timeoutMs: 30_000 });
-  await waitFor(() => client.health(), 5000, 'broker health');
+  const joinToken = readFileSync(join(home, 'join-token'), 'utf8').trim();
+  const client = new BrokerClient({ port, credential: token, proofKey: joinToken, timeoutMs: 30_000 });
+  await waitFor(async () => (await client.probe()) === 'ours', 5000, 'the broker to prove itself');
   return {
-    proc, pid: proc.pid!, port, home, token, client,
+    proc, pid: proc.pid!, port, home, token, joinToken, client, stderr: () => err,
     rssMiB: () => { const r = rssKiB(proc.pid!); return r ? r.rss / 1024 : null; },
     cpuMs: () => cpuMs(proc.pid!) ?? NaN,
     stop: () => new Promise<void>((res) => {
@@ -105,6 +118,37 @@ export function standIns(n: number): { pids: number[]; kill(): void } {
   const kill = () => { for (const p of procs) p.kill('SIGKILL'); };
   cleanups.push(kill);
   return { pids: procs.map((p) => p.pid!), kill };
+}
+
+/** A fresh session key: 256 bits in hex, chosen by the session (its credential once registered). */
+export const newKey = () => randomBytes(32).toString('hex');
+
+/** A registered session acting with its own key, over the broker client's verified keep-alive connections. */
+export interface Session {
+  id: string; name: string; key: string;
+  get<T = any>(path: string): Promise<T>;
+  post<T = any>(path: string, body: unknown): Promise<T>;
+  put<T = any>(path: string, body: unknown): Promise<T>;
+}
+
+/** Acts as the session with this key (it must be registered). */
+export function asSession(b: Broker, key: string, peer: Pick<Peer, 'id' | 'name'>): Session {
+  const req = <T>(method: string, path: string, body?: unknown) => b.client.request<T>(method, path, body, 30_000, key);
+  return {
+    id: peer.id, name: peer.name, key,
+    get: (path) => req('GET', path),
+    post: (path, body) => req('POST', path, body ?? {}),
+    put: (path, body) => req('PUT', path, body),
+  };
+}
+
+/**
+ * Registers a session as an MCP server does (the join token, with the key it chose) and returns it
+ * acting as itself. `pid` must be a live process of its own: a live pid is bound to one key.
+ */
+export async function registerSession(b: Broker, r: Omit<RegisterRequest, 'sessionKey'>, key = newKey()): Promise<Session> {
+  const { peer } = await b.client.request<{ peer: Peer }>('POST', '/peers', { ...r, sessionKey: key }, 30_000, b.joinToken);
+  return asSession(b, key, peer);
 }
 
 type ChannelNote = { content: string; meta: Record<string, string> };
@@ -163,6 +207,10 @@ class LeanStdioTransport implements Transport {
 export interface McpPeer {
   id: string;
   name: string;
+  /** The session key the MCP server acts with (given to it as claude's launcher does, in its env). */
+  key: string;
+  /** Acts as this session over HTTP (what its hooks do). */
+  http: Session;
   /** The MCP server's process id. */
   pid: number;
   client: Client;
@@ -174,6 +222,7 @@ export interface McpPeer {
 
 /** `claude-peers mcp` as a child process, connected over stdio with the SDK's Client. */
 export async function startMcpPeer(b: Broker, claudePid: number, cwd = process.cwd()): Promise<McpPeer> {
+  const key = newKey();
   const transport = new LeanStdioTransport({
     args: [...NODE_ARGS, CLI, 'mcp'],
     cwd,
@@ -183,12 +232,13 @@ export async function startMcpPeer(b: Broker, claudePid: number, cwd = process.c
       CLAUDE_PEERS_PORT: String(b.port),
       CLAUDE_PEERS_CLAUDE_PID: String(claudePid),
       CLAUDE_PEERS_AUTOSTART: '0',
+      [SESSION_KEY_ENV]: key,
     },
   }, (n, at) => peer.onNote?.(n, at));
   const client = new Client({ name: 'bench-claude', version: '1.0.0' });
   client.onerror = (e) => { throw e; };
   const peer: McpPeer = {
-    id: '', name: '', pid: 0, client, onNote: null,
+    id: '', name: '', key, http: null as unknown as Session, pid: 0, client, onNote: null,
     async call(name, args = {}) {
       const r = (await client.callTool({ name, arguments: args }, undefined, { timeout: 60_000 })) as any;
       return { text: (r.content ?? []).map((c: any) => c.text).join('\n'), structured: r.structuredContent, isError: !!r.isError };
@@ -201,6 +251,7 @@ export async function startMcpPeer(b: Broker, claudePid: number, cwd = process.c
   const me = await waitFor(async () => (await peer.call('whoami')).structured, 10_000, 'the MCP server to register');
   peer.id = me.id;
   peer.name = me.name;
+  peer.http = asSession(b, key, me);
   return peer;
 }
 
@@ -232,12 +283,12 @@ export function stats(samples: number[]): { n: number; p50: number; p95: number;
 }
 
 /** Milliseconds with a precision that suits their size. */
-export const ms = (v: number) => (!Number.isFinite(v) ? '—' : v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : v.toFixed(0));
+export const ms = (v: number) => (!Number.isFinite(v) ? '—' : Math.abs(v) < 10 ? v.toFixed(2) : Math.abs(v) < 100 ? v.toFixed(1) : v.toFixed(0));
 
 export { rng } from '../test/support/rng.ts';
 
 export interface Table { caption: string; columns: string[]; rows: (string | number)[][] }
-export interface BenchResult { name: string; title: string; notes: string[]; tables: Table[]; data?: unknown }
+export interface BenchResult { name: string; title: string; notes: string[]; tables: Table[]; data?: unknown; /** Why nothing was measured (a tool is missing). */ skipped?: string }
 
 /** Prints the tables and hands the result to scripts/bench.mjs (BENCH_RESULT_FILE). */
 export function report(r: BenchResult): void {
@@ -254,6 +305,21 @@ export function report(r: BenchResult): void {
   if (process.env.BENCH_RESULT_FILE) writeFileSync(process.env.BENCH_RESULT_FILE, JSON.stringify(r, null, 2));
 }
 
+/**
+ * True when every tool the benchmark needs is here. Otherwise it says so loudly, reports itself
+ * skipped (scripts/bench.mjs shows that in the summary and in RESULTS.md) and returns false; under
+ * CI=true a missing tool is an error instead (CI installs them: a skip there would hide a broken setup).
+ */
+export function skipUnless(name: string, title: string, needs: [tool: string, present: () => boolean][]): boolean {
+  const missing = needs.filter(([, present]) => { try { return !present(); } catch { return true; } }).map(([tool]) => tool);
+  if (!missing.length) return true;
+  const why = `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not available`;
+  if (process.env.CI === 'true') throw new Error(`${name}: ${why}, and CI=true: install ${missing.join(', ')} (scripts/setup-e2e.sh) or this benchmark cannot run.`);
+  console.error(`\n*** SKIPPED ${name}: ${why}; nothing was measured ***\n`);
+  if (process.env.BENCH_RESULT_FILE) writeFileSync(process.env.BENCH_RESULT_FILE, JSON.stringify({ name, title, skipped: why, notes: [], tables: [] } satisfies BenchResult, null, 2));
+  return false;
+}
+
 /** Runs a benchmark's main, exiting non-zero only when it breaks (never on a timing). */
 export function run(main: () => Promise<void>): void {
   main().then(() => process.exit(0), (e) => {
@@ -268,19 +334,20 @@ export function run(main: () => Promise<void>): void {
  * It plays the HTTP senders of the throughput benchmark, where every microsecond it spends is
  * taken from the two cores that the broker and the receivers share (as wrk or autocannon would
  * be used elsewhere). BrokerClient on node:http, what the MCP server uses, is measured by the
- * send_message tool rows.
+ * send_message tool rows. Each connection acts with one credential: a sender's session key.
  */
 export class LoadClient {
   private buf: Buffer = Buffer.alloc(0);
   private sock: Socket | null = null;
   private waiting: { resolve: (v: any) => void; reject: (e: Error) => void; timer: NodeJS.Timeout } | null = null;
   private readonly head: string;
-  private constructor(private readonly port: number, token: string) {
-    this.head = `Host: 127.0.0.1:${port}\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\n`;
+  private constructor(private readonly port: number, private readonly proofKey: string, credential: string) {
+    this.head = `Host: 127.0.0.1:${port}\r\nAuthorization: Bearer ${credential}\r\nContent-Type: application/json\r\n`;
   }
 
-  static async connect(b: Broker): Promise<LoadClient> {
-    const c = new LoadClient(b.port, b.token);
+  /** A connection acting with `credential`: a session's key (it sends as that session), or the user's token. */
+  static async connect(b: Broker, credential: string = b.token): Promise<LoadClient> {
+    const c = new LoadClient(b.port, b.joinToken, credential);
     await c.open();
     return c;
   }
@@ -301,10 +368,10 @@ export class LoadClient {
   close(): void { this.sock?.destroy(); }
 
   private open(): Promise<Socket> {
+    // Like every client of ours, it sends its credential only on a connection where the broker proved itself.
     return new Promise((resolve, reject) => {
-      const sock = netConnect(this.port, '127.0.0.1', () => {
-        sock.off('error', reject);
-        sock.setNoDelay(true);
+      verifiedConnection(this.port, this.proofKey, 10_000, (err, sock) => {
+        if (err || !sock) return reject(err ?? new Error('no connection'));
         sock.on('data', (c: Buffer) => { this.buf = this.buf.length ? Buffer.concat([this.buf, c]) : c; this.parse(); });
         sock.on('error', (e) => this.fail(e));
         sock.on('close', () => {
@@ -314,7 +381,6 @@ export class LoadClient {
         this.sock = sock;
         resolve(sock);
       });
-      sock.once('error', reject);
     });
   }
 

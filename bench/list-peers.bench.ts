@@ -2,12 +2,13 @@
 // `claude-peers mcp` process driven by the SDK's Client) and raw GET /v1/peers, with the broker's
 // resident memory at each size.
 //
-// Liveness is honest: every peer is registered for the pid of its own real process (a `sleep`),
-// and the broker's sweep checks each pid every 2 s as it does in use. The peers register over HTTP
-// and do not heartbeat, so the broker runs with CLAUDE_PEERS_TTL_MS=1 h (a live MCP server
+// Liveness is honest: every peer is registered, with a session key of its own, for the pid of its
+// own real process (a `sleep`), and the broker's sweep checks each pid every 2 s as it does in use.
+// The peers register over HTTP and do not heartbeat, so the broker runs with CLAUDE_PEERS_TTL_MS=1 h (a live MCP server
 // heartbeats every 5 s instead; the pid check is what marks a dead session gone). Each peer has a
-// summary and two edited files, so list_peers carries what it carries in use.
-import { QUICK, now, startBroker, standIns, startMcpPeer, stats, ms, report, run, cpuPressure, type Broker } from './lib.ts';
+// summary and two edited files (PostToolUse hooks posted as Claude Code's HTTP hooks post them:
+// its raw hook input, the session's key), so list_peers carries what it carries in use.
+import { QUICK, now, startBroker, standIns, startMcpPeer, stats, ms, report, run, cpuPressure, registerSession, type Broker } from './lib.ts';
 import type { PeersResponse } from '../src/protocol/wire.ts';
 
 const SIZES = QUICK ? [100] : [100, 500, 1000];
@@ -17,11 +18,14 @@ const TOOL_SAMPLES = QUICK ? 20 : 100;
 async function register(b: Broker, pid: number, k: number, hookTimes: number[]): Promise<void> {
   const proj = `/home/dev/project-${k % 40}`;
   const cwd = `${proj}/packages/pkg-${k}`;
-  const { peer } = await b.client.post<any>('/peers', { pid, cwd, gitRoot: proj, branch: `feature/task-${k}` });
-  await b.client.put(`/peers/${peer.id}/summary`, { summary: `Working on task ${k}: refactoring the ${k % 7 === 0 ? 'auth' : 'billing'} module and its tests` });
+  const s = await registerSession(b, { pid, cwd, gitRoot: proj, branch: `feature/task-${k}` });
+  await s.put(`/peers/${s.id}/summary`, { summary: `Working on task ${k}: refactoring the ${k % 7 === 0 ? 'auth' : 'billing'} module and its tests` });
   for (const f of ['src/index.ts', `src/module-${k % 13}.ts`]) {
     const t0 = now();
-    await b.client.post('/hooks', { event: 'PostToolUse', pid, cwd, gitRoot: proj, toolName: 'Edit', filePath: `${cwd}/${f}` });
+    await s.post('/hooks/PostToolUse', {
+      session_id: `session-${k}`, cwd, hook_event_name: 'PostToolUse', permission_mode: 'default',
+      tool_name: 'Edit', tool_input: { file_path: `${cwd}/${f}`, old_string: 'a', new_string: 'b' }, tool_response: { filePath: `${cwd}/${f}` },
+    });
     hookTimes.push(now() - t0);
   }
 }
@@ -80,7 +84,7 @@ run(async () => {
     title: 'list_peers at 100 / 500 / 1000 live peers',
     notes: [
       `${TOOL_SAMPLES} tool calls and ${HTTP_SAMPLES} HTTP requests per size, one at a time.`,
-      'Each peer: its own live process (sleep), cwd, git root, branch, summary, two edited files (PostToolUse hooks, whose time is shown).',
+      'Each peer: its own session key and live process (sleep), cwd, git root, branch, summary, two edited files (PostToolUse hooks as Claude Code\'s HTTP hooks post them, whose time is shown).',
       'Broker CPU ms per GET: the broker process\'s CPU time over the HTTP samples ÷ their number. CPU pressure: Linux PSI "some avg10" (others\' work on the machine).',
       `Broker RSS with no peers: ${rssIdle?.toFixed(1) ?? '—'} MiB. Target: list_peers < 10 ms at 500 peers.`,
     ],

@@ -1,23 +1,23 @@
 // Durable messages per second through one broker with 1, 8 and 32 concurrent senders, next to a
 // poll relay measured in the same run on the same broker.
 //
-// A sender is a registered peer that keeps one POST /v1/messages in flight (the request the
-// send_message tool makes) on its own keep-alive connection, through a lean load-generator client
-// (LoadClient); the broker answers 200 only after the message and its delivery row are committed
+// A sender is a registered session that keeps one POST /v1/messages in flight (the request the
+// send_message tool makes) with its own session key on its own keep-alive connection, through a
+// lean load-generator client (LoadClient); the broker answers 200 only after the message and its delivery row are committed
 // to SQLite, so "accepted" = durable. Each sender writes to one of R receivers
 // (R = min(senders, 4)).
 // - push: the receivers are real `claude-peers mcp` processes; a message counts as delivered when
 //   its notifications/claude/channel reaches the receiver's MCP client (each server then acks it).
-// - poll 1 s (the baseline): the receivers are HTTP clients that GET /v1/peers/:id/inbox every
-//   1000 ms and ack what they got as read. The inbox answers at most 500 oldest unread per call,
+// - poll 1 s (the baseline): the receivers are registered sessions that GET /v1/peers/:id/inbox
+//   with their own keys every 1000 ms and ack what they got as read. The inbox answers at most 500 oldest unread per call,
 //   so this relay moves at most 500 messages per receiver per second.
 // - poll 1 s, drain: the same, but a receiver asks again at once while a page came back full.
 // Throughput: accepted = messages answered 200 / sending time; delivered end-to-end = messages
 // delivered / (last delivery − first send). Sending lasts the same D seconds in every mode.
 // The send_message tool path (senders are MCP servers driven by tool calls) is measured too.
 import {
-  QUICK, now, sleep, startBroker, standIns, startMcpPeers, report, run, waitFor, cpuPressure, LoadClient,
-  type Broker, type McpPeer,
+  QUICK, now, sleep, startBroker, standIns, startMcpPeers, report, run, waitFor, cpuPressure, LoadClient, registerSession,
+  type Broker, type McpPeer, type Session,
 } from './lib.ts';
 import type { InboxResponse } from '../src/protocol/wire.ts';
 
@@ -51,12 +51,12 @@ async function sendFor(send: (j: number, seq: number) => Promise<void>, senders:
 /** One load-generator connection per HTTP sender (index j), opened once. */
 let conns: LoadClient[] = [];
 
-async function pushRun(b: Broker, senderIds: string[], receivers: McpPeer[], viaTool: McpPeer[] | null): Promise<Outcome> {
+async function pushRun(b: Broker, senderSessions: Session[], receivers: McpPeer[], viaTool: McpPeer[] | null): Promise<Outcome> {
   const tag = `r${++runNo}:`;
   let delivered = 0;
   let last = 0;
   for (const r of receivers) r.onNote = (n, at) => { if (n.content.includes(tag)) { delivered++; last = at; } };
-  const n = viaTool ? viaTool.length : senderIds.length;
+  const n = viaTool ? viaTool.length : senderSessions.length;
   const cpu0 = b.cpuMs();
   const { accepted, t0, t1 } = await sendFor(async (j, seq) => {
     const to = receivers[j % receivers.length].id;
@@ -64,7 +64,7 @@ async function pushRun(b: Broker, senderIds: string[], receivers: McpPeer[], via
       const r = await viaTool[j].call('send_message', { to, message: `${tag}${j}:${seq}` });
       if (r.isError) throw new Error(r.text);
     } else {
-      await conns[j].post('/messages', { from: senderIds[j], to, body: `${tag}${j}:${seq}` });
+      await conns[j].post('/messages', { to, body: `${tag}${j}:${seq}` });
     }
   }, n);
   await waitFor(() => delivered >= accepted, 120_000, `push delivery (${delivered}/${accepted})`);
@@ -73,20 +73,20 @@ async function pushRun(b: Broker, senderIds: string[], receivers: McpPeer[], via
   return { accepted, acceptedPerS: accepted / ((t1 - t0) / 1000), deliveredPerS: accepted / ((last - t0) / 1000), drainS: (last - t1) / 1000, brokerCpuUsPerMsg: (cpu * 1000) / accepted };
 }
 
-async function pollRun(b: Broker, senderIds: string[], receiverIds: string[], drain: boolean): Promise<Outcome> {
+async function pollRun(b: Broker, senderSessions: Session[], receiverSessions: Session[], drain: boolean): Promise<Outcome> {
   let delivered = 0;
   let last = 0;
   let stop = false;
-  const pollers = receiverIds.map(async (id, i) => {
-    await sleep((1000 * i) / receiverIds.length); // spread phases
+  const pollers = receiverSessions.map(async (r, i) => {
+    await sleep((1000 * i) / receiverSessions.length); // spread phases
     while (!stop) {
       const tick = now();
       for (;;) {
-        const { messages } = await b.client.get<InboxResponse>(`/peers/${id}/inbox`);
+        const { messages } = await r.get<InboxResponse>(`/peers/${r.id}/inbox`);
         if (messages.length) {
           delivered += messages.length;
           last = now();
-          await b.client.post(`/peers/${id}/ack`, { ids: messages.map((m) => m.id), state: 'read' });
+          await r.post(`/peers/${r.id}/ack`, { ids: messages.map((m) => m.id), state: 'read' });
         }
         if (!drain || messages.length < 500) break;
       }
@@ -95,8 +95,8 @@ async function pollRun(b: Broker, senderIds: string[], receiverIds: string[], dr
   });
   const cpu0 = b.cpuMs();
   const { accepted, t0, t1 } = await sendFor(async (j, seq) => {
-    await conns[j].post('/messages', { from: senderIds[j], to: receiverIds[j % receiverIds.length], body: `poll ${j}:${seq}` });
-  }, senderIds.length);
+    await conns[j].post('/messages', { to: receiverSessions[j % receiverSessions.length].id, body: `poll ${j}:${seq}` });
+  }, senderSessions.length);
   await waitFor(() => delivered >= accepted, 300_000, `poll delivery (${delivered}/${accepted})`);
   const cpu = b.cpuMs() - cpu0;
   stop = true;
@@ -109,34 +109,34 @@ async function pollRun(b: Broker, senderIds: string[], receiverIds: string[], dr
  * sending the next (a request that needs an answer). Push receivers are the MCP peers; poll ones
  * the 1 s pollers. Returns delivered messages per second.
  */
-async function conversationRun(b: Broker, senderIds: string[], receivers: McpPeer[] | string[], ms: number): Promise<number> {
+async function conversationRun(senderSessions: Session[], receivers: McpPeer[] | Session[], ms: number): Promise<number> {
   const waiting = new Map<string, () => void>();
-  const push = typeof receivers[0] !== 'string';
+  const push = 'client' in receivers[0];
   const tag = `c${++runNo}:`;
   let stop = false;
   const pollers: Promise<void>[] = [];
   if (push) {
     for (const r of receivers as McpPeer[]) r.onNote = (n) => { const m = /(c\d+:\d+:\d+)$/.exec(n.content); if (m) waiting.get(m[1])?.(); };
   } else {
-    (receivers as string[]).forEach((id, i) => pollers.push((async () => {
+    (receivers as Session[]).forEach((r, i) => pollers.push((async () => {
       await sleep((1000 * i) / receivers.length);
       while (!stop) {
         const tick = now();
-        const { messages } = await b.client.get<InboxResponse>(`/peers/${id}/inbox`);
+        const { messages } = await r.get<InboxResponse>(`/peers/${r.id}/inbox`);
         for (const m of messages) waiting.get(m.body)?.();
-        if (messages.length) await b.client.post(`/peers/${id}/ack`, { ids: messages.map((m) => m.id), state: 'read' });
+        if (messages.length) await r.post(`/peers/${r.id}/ack`, { ids: messages.map((m) => m.id), state: 'read' });
         await sleep(Math.max(0, 1000 - (now() - tick)));
       }
     })()));
   }
   let delivered = 0;
   const t0 = now();
-  await Promise.all(senderIds.map(async (from, j) => {
-    const to = push ? (receivers as McpPeer[])[j % receivers.length].id : (receivers as string[])[j % receivers.length];
+  await Promise.all(senderSessions.map(async (_from, j) => {
+    const to = receivers[j % receivers.length].id;
     for (let seq = 0; now() - t0 < ms; seq++) {
       const key = `${tag}${j}:${seq}`;
       const got = new Promise<void>((r) => waiting.set(key, r));
-      await conns[j].post('/messages', { from, to, body: key });
+      await conns[j].post('/messages', { to, body: key });
       await got;
       waiting.delete(key);
       delivered++;
@@ -156,12 +156,12 @@ run(async () => {
   let nextPid = 0;
   const pid = () => claude.pids[nextPid++];
   const receivers = await startMcpPeers(b, Array.from({ length: MAX_RECEIVERS }, pid));
-  const pollReceivers: string[] = [];
-  for (let i = 0; i < MAX_RECEIVERS; i++) pollReceivers.push((await b.client.post<any>('/peers', { pid: pid(), cwd: `/bench/poll-${i}` })).peer.id);
-  const senders: string[] = [];
-  for (let i = 0; i < maxS; i++) senders.push((await b.client.post<any>('/peers', { pid: pid(), cwd: `/bench/sender-${i}` })).peer.id);
+  const pollReceivers: Session[] = [];
+  for (let i = 0; i < MAX_RECEIVERS; i++) pollReceivers.push(await registerSession(b, { pid: pid(), cwd: `/bench/poll-${i}` }));
+  const senders: Session[] = [];
+  for (let i = 0; i < maxS; i++) senders.push(await registerSession(b, { pid: pid(), cwd: `/bench/sender-${i}` }));
   const toolSenders = await startMcpPeers(b, Array.from({ length: Math.max(...TOOL_SENDERS) }, pid));
-  conns = await Promise.all(senders.map(() => LoadClient.connect(b)));
+  conns = await Promise.all(senders.map((s) => LoadClient.connect(b, s.key)));
   await sleep(300);
   // Warm-up (JIT, SQLite page cache), not counted.
   await pushRun(b, senders.slice(0, 8), receivers, null);
@@ -195,8 +195,8 @@ run(async () => {
   const convRows: (string | number)[][] = [];
   for (const s of SENDERS) {
     const r = Math.min(s, MAX_RECEIVERS);
-    const push = await conversationRun(b, senders.slice(0, s), receivers.slice(0, r), CONVERSATION_MS);
-    const poll = await conversationRun(b, senders.slice(0, s), pollReceivers.slice(0, r), CONVERSATION_MS);
+    const push = await conversationRun(senders.slice(0, s), receivers.slice(0, r), CONVERSATION_MS);
+    const poll = await conversationRun(senders.slice(0, s), pollReceivers.slice(0, r), CONVERSATION_MS);
     convRows.push([s, r, f(push), poll.toFixed(1), `${Math.round(push / poll)}×`]);
     data.push({ conversationSenders: s, receivers: r, push, poll });
   }
@@ -210,7 +210,7 @@ run(async () => {
     title: 'Durable messages per second through one broker',
     notes: [
       `Each row is the median of ${REPS} run${REPS > 1 ? 's' : ''} per mode (modes interleaved; every push run is listed). Each mode sends for ${DURATION_MS / 1000} s; senders keep one request in flight each, on their own keep-alive connection; accepted = answered 200 after the SQLite commit.`,
-      'HTTP senders use a lean load-generator client (bench/lib.ts LoadClient) so the load generator takes little of the two cores it shares with the broker and the receivers; the send_message rows use the real MCP server and its node:http client.',
+      'HTTP senders are registered sessions, each sending with its own session key through a lean load-generator client (bench/lib.ts LoadClient, which has the broker prove itself on each connection as every client of ours does) so the load generator takes little of the two cores it shares with the broker and the receivers; the send_message rows use the real MCP server and its node:http client.',
       'Poll 1 s baseline: receivers GET their inbox every 1000 ms (≤ 500 messages per answer) and ack them; delivered/s = messages / (last delivery − first send).',
       '"drain" = the poll receiver asks again at once while a full page came back (no 500-per-second cap).',
       `Push receivers are real MCP servers: they ack deliveries in 100 ms batches; poll receivers ack once per page. Broker RSS after the runs: ${rss?.toFixed(1) ?? '—'} MiB.`,

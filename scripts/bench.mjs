@@ -5,9 +5,11 @@
 //   node scripts/bench.mjs --quick    short smoke run (CI); writes its report to a temp folder
 //   node scripts/bench.mjs latency    only the named benchmarks (report to a temp folder)
 //   node scripts/bench.mjs --out DIR  write the report to DIR
-// A benchmark reports through $BENCH_RESULT_FILE (JSON: { title, notes, tables, data }); one that
-// does not is shown by its output. The run fails only when a benchmark breaks (non-zero exit),
-// never because of a timing.
+// A benchmark reports through $BENCH_RESULT_FILE (JSON: { title, notes, tables, data, skipped? });
+// one that does not is shown by its output. The run fails only when a benchmark breaks (non-zero
+// exit, or still running after its time limit), never because of a timing. A benchmark whose tools
+// are missing (tmux, the claude CLI) reports itself skipped: said in its output, in the summary and
+// in RESULTS.md (under CI=true it breaks instead: CI installs them).
 import { readdirSync, readFileSync, writeFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join, resolve, basename } from 'node:path';
 import { spawn, execFileSync } from 'node:child_process';
@@ -17,6 +19,8 @@ const root = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathna
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const outIdx = args.indexOf('--out');
+/** A benchmark still running after this long is killed (its process group) and counts as broken. */
+const LIMIT_MS = (quick ? 5 : 30) * 60_000;
 const only = args.filter((a, i) => !a.startsWith('-') && args[i - 1] !== '--out');
 // Only a full run of every benchmark replaces bench/RESULTS.md; partial or quick runs report elsewhere.
 const outDir = outIdx >= 0 ? resolve(args[outIdx + 1]) : quick || only.length ? mkdtempSync(join(tmpdir(), 'claude-peers-bench-')) : join(root, 'bench');
@@ -46,6 +50,9 @@ console.log(`machine: ${machine.nproc} CPUs (${machine.cpu}), node ${machine.nod
 console.log(`calibration: bare node:http loopback round trip p50 ${machine.calibration.p50Us} µs, ${machine.calibration.cpuUs} µs CPU per request\n`);
 
 const scratch = mkdtempSync(join(tmpdir(), 'claude-peers-bench-results-'));
+// The benchmark runs in its own process group: Ctrl-C here must reach it (its exit handlers clean up).
+let stopCurrent = () => {};
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { stopCurrent(); setTimeout(() => process.exit(130), 3000).unref(); });
 const results = [];
 for (const f of files) {
   const name = basename(f, '.bench.ts');
@@ -53,20 +60,30 @@ for (const f of files) {
   console.log(`=== ${f}`);
   const t0 = Date.now();
   let output = '';
+  let timedOut = false;
   const code = await new Promise((done) => {
     const child = spawn(process.execPath, ['--import', 'tsx', join('bench', f), ...(quick ? ['--quick'] : [])], {
       cwd: root,
       env: { ...process.env, BENCH_RESULT_FILE: resultFile, BENCH_QUICK: quick ? '1' : '' },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true, // its own process group, so a hung run can be ended with everything it started
     });
+    const kill = (sig) => { try { process.kill(-child.pid, sig); } catch { /* gone */ } };
+    stopCurrent = () => kill('SIGTERM');
+    const limit = setTimeout(() => {
+      timedOut = true;
+      console.error(`*** ${f} still runs after ${LIMIT_MS / 60_000} min: stopping it`);
+      kill('SIGTERM'); // its exit handlers end the brokers, claude sessions and tmux servers it started
+      setTimeout(() => kill('SIGKILL'), 10_000).unref();
+    }, LIMIT_MS);
     child.stdout.on('data', (c) => { output += c; process.stdout.write(c); });
     child.stderr.on('data', (c) => { output += c; process.stderr.write(c); });
-    child.on('exit', (c, sig) => done(c ?? (sig ? 128 : 1)));
+    child.on('exit', (c, sig) => { clearTimeout(limit); done(timedOut ? 124 : c ?? (sig ? 128 : 1)); });
   });
   let result = null;
   try { result = JSON.parse(readFileSync(resultFile, 'utf8')); } catch { /* the benchmark only printed */ }
-  results.push({ file: f, name, code, seconds: (Date.now() - t0) / 1000, output, result });
-  console.log(`=== ${f}: ${code === 0 ? 'ok' : `FAILED (exit ${code})`} in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+  results.push({ file: f, name, code, seconds: (Date.now() - t0) / 1000, output, result, timedOut });
+  console.log(`=== ${f}: ${status(results.at(-1))} in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
 }
 rmSync(scratch, { recursive: true, force: true });
 machine.loadAfter = loadavg().map((l) => l.toFixed(2)).join(' ');
@@ -77,10 +94,21 @@ const svg = latencySvg(results.find((r) => r.result?.data?.latency)?.result.data
 if (svg) writeFileSync(join(outDir, 'latency-vs-peers.svg'), svg);
 writeFileSync(join(outDir, 'RESULTS.md'), markdown(results, Boolean(svg)));
 console.log(`wrote ${join(outDir, 'RESULTS.md')}${svg ? ` and ${join(outDir, 'latency-vs-peers.svg')}` : ''}`);
+const total = results.reduce((a, r) => a + r.seconds, 0);
+console.log(`\nsummary (${quick ? 'quick' : 'full'} run, ${total.toFixed(0)} s of benchmarks):`);
+for (const r of results) console.log(`  ${r.file.padEnd(26)} ${status(r).padEnd(40)} ${r.seconds.toFixed(1)} s`);
+const skipped = results.filter((r) => r.code === 0 && r.result?.skipped);
+if (skipped.length) console.error(`\n*** SKIPPED, nothing measured: ${skipped.map((r) => `${r.file} (${r.result.skipped})`).join('; ')} ***`);
 const failed = results.filter((r) => r.code !== 0);
 if (failed.length) {
   console.error(`benchmarks that broke: ${failed.map((r) => r.file).join(', ')}`);
   process.exit(1);
+}
+
+function status(r) {
+  if (r.timedOut) return `FAILED (still running after ${LIMIT_MS / 60_000} min)`;
+  if (r.code !== 0) return `FAILED (exit ${r.code})`;
+  return r.result?.skipped ? `SKIPPED (${r.result.skipped})` : 'ok';
 }
 
 /** A bare node:http round trip on this machine now, to read the other numbers against. */
@@ -145,13 +173,20 @@ function markdown(rs, withSvg) {
     'Client, as Claude Code drives them; the stand-in claude reads their channel pushes with one `JSON.parse` per',
     'line (as lean as Claude Code\'s reader; the SDK\'s zod validation of every line cost more CPU than the',
     'broker, on the same cores). The poll baseline is measured in the same run, on the same broker.',
+    'The tool-call and wake benchmarks run the real Claude Code CLI (node_modules/.bin/claude) against a fake of the',
+    'Anthropic Messages API on loopback (test/support/fake-anthropic.ts): `claude -p` sessions for the cost per tool',
+    'call (beside plain claude), interactive sessions in tmux for the wake-up of an idle session (beside a typed',
+    'prompt). Each benchmark\'s baseline is measured in the same run, next to it in its table.',
     'Numbers are wall-clock on this machine, with whatever else it was running (see the load average).',
     '',
   ];
   for (const r of rs) {
     out.push(`## ${r.result?.title ?? r.name} (\`bench/${r.file}\`)`, '');
-    if (r.code !== 0) out.push(`**This benchmark broke (exit ${r.code}).**`, '');
-    if (r.result?.tables?.length) {
+    if (r.code !== 0) out.push(`**This benchmark broke (${r.timedOut ? `still running after ${LIMIT_MS / 60_000} min` : `exit ${r.code}`}).**`, '');
+    if (r.code === 0 && r.result?.skipped) out.push(`**Skipped: ${r.result.skipped}; nothing was measured.**`, '');
+    if (r.result?.skipped) {
+      // nothing more to show
+    } else if (r.result?.tables?.length) {
       for (const t of r.result.tables) out.push(table(t));
       for (const n of r.result.notes ?? []) out.push(`- ${n}`);
       if (r.result.notes?.length) out.push('');
