@@ -18,6 +18,19 @@ const vscodeOnlyInExtension = {
   }],
 };
 
+// The layers of src/ (see the README's code layout): each may import only the ones below it.
+//   protocol ← common ← client ← {broker, mcp, hooks} ← {cli, extension}
+const LAYERS = 'protocol ← common ← client ← {broker, mcp, hooks} ← {cli, extension}';
+const layerRule = (layer, forbidden) => ({
+  files: [`src/${layer}/**`],
+  rules: {
+    '@typescript-eslint/no-restricted-imports': ['error', {
+      ...(layer === 'extension' ? {} : vscodeOnlyInExtension),
+      patterns: [{ regex: `^(\\.\\./)+(${forbidden.join('|')})/`, message: `src/${layer} may not import src/{${forbidden.join(', ')}}: the layers are ${LAYERS}.` }],
+    }],
+  },
+});
+
 export default tseslint.config(
   {
     ignores: ['dist/**', '.cache/**', 'node_modules/**', 'out/**', 'test-results/**', '**/*.vsix', '.vscode-test/**'],
@@ -59,6 +72,13 @@ export default tseslint.config(
       }],
     },
   },
+  layerRule('common', ['client', 'broker', 'mcp', 'hooks', 'cli', 'extension']),
+  layerRule('client', ['broker', 'mcp', 'hooks', 'cli', 'extension']),
+  layerRule('broker', ['mcp', 'hooks', 'cli', 'extension']),
+  layerRule('mcp', ['broker', 'hooks', 'cli', 'extension']),
+  layerRule('hooks', ['broker', 'mcp', 'cli', 'extension']),
+  layerRule('cli', ['extension']),
+  layerRule('extension', ['cli']),
   {
     // The lowest layer: the protocol imports nothing of the project outside itself.
     files: ['src/protocol/**'],
