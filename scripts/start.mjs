@@ -16,7 +16,10 @@ if (editor && !process.argv.includes('--standalone')) {
   run('npm', ['run', 'package']);
   // The build for this platform when there is one (it carries the matching native SQLite addon).
   const all = readdirSync('.').filter((f) => /^claude-peers-.*\.vsix$/.test(f)).sort();
-  const vsix = all.find((f) => f.includes(`${process.platform}-${process.arch}`)) ?? all.pop();
+  // Alpine (musl) has VSIXs of its own: the glibc build does not load there.
+  const musl = process.platform === 'linux' && !process.report?.getReport?.().header?.glibcVersionRuntime;
+  const target = `${musl ? 'alpine' : process.platform}-${process.arch}`;
+  const vsix = all.find((f) => f.includes(target)) ?? all.find((f) => f === `claude-peers-${process.env.npm_package_version}.vsix`) ?? all.pop();
   if (!vsix || !existsSync(vsix)) { console.error('packaging produced no .vsix'); process.exit(1); }
   run(editor, ['--install-extension', vsix, '--force']);
   console.log(`\nInstalled ${vsix} into ${editor}. Reload VS Code, open a terminal and run "claude": the session joins the Claude Peers panel.`);
