@@ -39,8 +39,10 @@ const originId = z.string().regex(/^[A-Za-z0-9_-]{1,40}$/);
 const brokerId = z.string().regex(BROKER_ID_RE);
 /** Text of another machine: capped, one line where it is a field. */
 const field = (max: number) => z.string().max(max * 4).transform((s) => s.replace(/[\p{Cc}\p{Cf}\u2028\u2029]+/gu, ' ').slice(0, max));
-const path = z.string().max(4096);
-const when = z.string().max(40);
+/** A path of another machine: shown, never opened; no control characters (it may reach a terminal). */
+const path = z.string().max(4096).transform((s) => s.replace(/[\p{Cc}\p{Cf}\u2028\u2029]+/gu, ' '));
+/** A time as another machine wrote it, rewritten as ISO (or the epoch when it is none). */
+const when = z.string().max(40).transform((s) => { const t = Date.parse(s); return new Date(Number.isNaN(t) ? 0 : t).toISOString(); });
 
 export const BrokerPayload = z.object({
   t: z.literal('broker'),
@@ -71,7 +73,7 @@ export const PeerPayload = z.object({
     lastSeen: when,
     /** The repository's identity (normalised remote URL), for conflicts and the repo scope. */
     repo: z.string().max(500).nullable(),
-    files: z.array(z.object({ path, rel: z.string().max(4096).nullable(), at: when, tool: field(40) })).max(20),
+    files: z.array(z.object({ path, rel: path.nullable(), at: when, tool: field(40) })).max(20),
   }),
 });
 export type PeerPayload = z.infer<typeof PeerPayload>;
