@@ -2,7 +2,7 @@
 // status bar): loads a snapshot, then follows the broker's event stream. No vscode import, so the
 // same model is unit-testable and usable from a CLI.
 import type { BrokerClient } from './broker-client.ts';
-import type { BrokerEvent, Claim, Conflict, LockInfo, Message, Peer, PeersResponse } from '../protocol/wire.ts';
+import type { BrokerEvent, BrokerStatus, Claim, Conflict, FederationStatus, LockInfo, Message, Peer, PeersResponse } from '../protocol/wire.ts';
 
 /** How many messages the model keeps; the panel renders a window of them. */
 export const MESSAGE_CAP = 2000;
@@ -15,6 +15,8 @@ export interface DirectorySnapshot {
   conflicts: Conflict[];
   locks: LockInfo[];
   claims: Claim[];
+  /** The broker's federation (off, connected, disconnected since …); absent from an older broker. */
+  federation?: FederationStatus | null;
 }
 
 export type DirectoryChange =
@@ -25,7 +27,8 @@ export type DirectoryChange =
   | { kind: 'message_state'; ids: number[]; toId: string; state: Message['state'] }
   | { kind: 'conflicts'; conflicts: Conflict[] }
   | { kind: 'locks'; locks: LockInfo[] }
-  | { kind: 'claims'; claims: Claim[] };
+  | { kind: 'claims'; claims: Claim[] }
+  | { kind: 'federation'; federation: FederationStatus };
 
 type Listener = (c: DirectoryChange) => void;
 
@@ -39,6 +42,7 @@ export class PeerDirectory {
   private conflicts: Conflict[] = [];
   private locks: LockInfo[] = [];
   private claims: Claim[] = [];
+  private federation: FederationStatus | null = null;
   private connected = false;
   private readonly listeners = new Set<Listener>();
   private stream: { close(): void } | null = null;
@@ -81,6 +85,7 @@ export class PeerDirectory {
       conflicts: this.conflicts.slice(),
       locks: this.locks.slice(),
       claims: this.claims.slice(),
+      federation: this.federation,
     };
   }
 
@@ -88,16 +93,19 @@ export class PeerDirectory {
   peer(id: string): Peer | undefined { return this.peers.get(id); }
   currentConflicts(): Conflict[] { return this.conflicts; }
   currentClaims(): Claim[] { return this.claims; }
+  currentFederation(): FederationStatus | null { return this.federation; }
   /** Messages to a peer that have not surely reached its model (delivered is not read). */
   unreadFor(peerId: string): Message[] { return this.messages.filter((m) => m.toId === peerId && m.state !== 'read'); }
 
   async reload(): Promise<void> {
-    const [peers, msgs, conflicts, locks, claims] = await Promise.all([
-      this.client.get<PeersResponse>('/peers?all=1'),
+    const [peers, msgs, conflicts, locks, claims, status] = await Promise.all([
+      // With a federation, the peers of the other brokers too (each with its host).
+      this.client.get<PeersResponse>('/peers?all=1&network=1'),
       this.client.get<{ messages: Message[] }>(`/messages?limit=${MESSAGE_CAP}`),
       this.client.get<{ conflicts: Conflict[] }>('/conflicts'),
       this.client.get<{ locks: LockInfo[] }>('/locks'),
       this.client.get<{ claims: Claim[] }>('/claims'),
+      this.client.get<BrokerStatus>('/status').catch(() => null),
     ]);
     this.peers.clear();
     for (const p of peers.peers) this.peers.set(p.id, p);
@@ -107,6 +115,7 @@ export class PeerDirectory {
     this.conflicts = conflicts.conflicts;
     this.locks = locks.locks;
     this.claims = claims.claims;
+    this.federation = status?.federation ?? null;
     this.connected = true;
     this.emit({ kind: 'reset' });
   }
@@ -149,6 +158,10 @@ export class PeerDirectory {
       case 'claims':
         this.claims = e.claims;
         this.emit({ kind: 'claims', claims: e.claims });
+        return;
+      case 'federation':
+        this.federation = e.federation;
+        this.emit({ kind: 'federation', federation: e.federation });
         return;
       case 'hello':
         return;

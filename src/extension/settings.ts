@@ -14,7 +14,12 @@ export const Keys = {
   conflictWindow: 'conflicts.windowMinutes',
   wakePeer: 'wake.peerMessages',
   wakeHuman: 'wake.humanMessages',
+  federationUrl: 'federation.url',
+  federationNetwork: 'federation.network',
 } as const;
+
+/** Where the federation's NATS token is kept: VS Code's SecretStorage, never settings.json (Settings Sync copies that). */
+export const FEDERATION_TOKEN_SECRET = 'claudePeers.federation.token';
 
 export type ConflictPolicy = 'off' | 'warn' | 'ask';
 
@@ -26,6 +31,9 @@ export interface Settings {
   conflictWindowMinutes: number;
   wakePeer: WakeMode;
   wakeHuman: WakeMode;
+  /** Empty: this machine only. */
+  federationUrl: string;
+  federationNetwork: string;
 }
 
 export function readSettings(): Settings {
@@ -39,6 +47,8 @@ export function readSettings(): Settings {
     conflictWindowMinutes: Math.max(1, c.get<number>(Keys.conflictWindow, 60)),
     wakePeer: c.get<WakeMode>(Keys.wakePeer, 'ask'),
     wakeHuman: c.get<WakeMode>(Keys.wakeHuman, 'on'),
+    federationUrl: (c.get<string>(Keys.federationUrl, '') ?? '').trim(),
+    federationNetwork: (c.get<string>(Keys.federationNetwork, '') ?? '').trim(),
   };
 }
 
