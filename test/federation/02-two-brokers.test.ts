@@ -136,7 +136,7 @@ test('conflicts cross hosts for the same repository and path', { skip, timeout: 
   await hook(A, a1, cloneA, { hook_event_name: 'PostToolUse', tool_name: 'Write', tool_input: { file_path: `${cloneA}/src/app.ts` } });
   const warned = await waitFor(async () => {
     const r = await hook(B, b1, cloneB, { hook_event_name: 'PreToolUse', tool_name: 'Edit', tool_input: { file_path: `${cloneB}/src/app.ts` } });
-    return /Careful/.test(r.stdout) && r;
+    return /Careful/.test(r.stdout) ? r : null;
   }, 15_000, 'a conflict warning at b1');
   assert.match(warned.stdout, new RegExp(`${ids.a1.name}@laptop`));
   // Not for another file, nor for the same path in another repository.

@@ -714,10 +714,22 @@ export class Federation implements FederationPort {
     const payload = this.verified(m.subject, m.data, pub.broker, null);
     if (!payload) { m.term(); return; }
     const parsed = InboxPayload.safeParse(payload);
-    if (!parsed.success || parsed.data.b !== pub.broker) { this.refuse(pub.broker, 'not a message or a state'); m.term(); return; }
+    const seq = (payload as { seq?: unknown }).seq;
+    if (!parsed.success || parsed.data.b !== pub.broker) {
+      this.refuse(pub.broker, `not a message or a state we can take (${parsed.success ? 'wrong sender' : parsed.error.issues[0]?.message ?? 'invalid'})`);
+      // Signed by its broker, so its place in the sequence is real: skip it in order, or the ones after it would wait for it.
+      if (!(parsed.success || (payload as { b?: unknown }).b !== pub.broker) && Number.isSafeInteger(seq) && (seq as number) > 0) {
+        try {
+          const r = this.service.store.db.transaction(() => this.apply(pub.broker, seq as number, null));
+          if (r.kind === 'gap') { m.nak(500); return; }
+        } catch { m.nak(1000); return; }
+      }
+      m.term();
+      return;
+    }
     let outcome: ReturnType<Federation['apply']>;
     try {
-      outcome = this.service.store.db.transaction(() => this.apply(pub.broker, parsed.data));
+      outcome = this.service.store.db.transaction(() => this.apply(pub.broker, parsed.data.seq, parsed.data));
     } catch (e) {
       // Not stored (database locked, disk full): JetStream delivers it again.
       this.log(`an envelope from ${pub.broker} was not stored (${(e as Error).message}); it comes again`);
@@ -732,22 +744,23 @@ export class Federation implements FederationPort {
     }
   }
 
-  /** Inside the transaction: stores one envelope in its sender's order, once. */
-  private apply(from: string, p: InboxPayload):
-    | { kind: 'dup' | 'gap' }
+  /** Inside the transaction: stores one envelope in its sender's order, once (`p` null: a signed envelope we cannot take, skipped in its place). */
+  private apply(from: string, seq: number, p: InboxPayload | null):
+    | { kind: 'dup' | 'gap' | 'skipped' }
     | { kind: 'messages'; messages: Message[] }
     | { kind: 'states'; states: { toId: string; ids: number[]; state: DeliveryState }[] } {
     const last = this.fed.inSeq(from);
-    if (p.seq <= last) return { kind: 'dup' };
-    if (p.seq > last + 1) {
+    if (seq <= last) return { kind: 'dup' };
+    if (seq > last + 1) {
       const now = Date.now();
       const g = this.gaps.get(from);
       if (!g || g.seq !== last + 1) this.gaps.set(from, { seq: last + 1, since: now });
       if (now - (g && g.seq === last + 1 ? g.since : now) < this.cfg!.timing.gapMs) return { kind: 'gap' };
-      this.log(`${p.seq - last - 1} envelope(s) from broker ${from} never came (the NATS server lost them); going on from ${p.seq}`);
+      this.log(`${seq - last - 1} envelope(s) from broker ${from} never came (the NATS server lost them); going on from ${seq}`);
     }
     this.gaps.delete(from);
-    this.fed.setInSeq(from, p.seq);
+    this.fed.setInSeq(from, seq);
+    if (!p) return { kind: 'skipped' };
     if (p.t === 'state') {
       const states: { toId: string; ids: number[]; state: DeliveryState }[] = [];
       for (const it of p.items) {
