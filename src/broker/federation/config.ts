@@ -50,6 +50,8 @@ export interface FederationTiming {
   gapMs: number;
   /** How long JetStream waits for an ack before it redelivers. */
   ackWaitMs: number;
+  /** How often the connection is pinged: a link that went silent is noticed after two unanswered pings. */
+  pingMs: number;
 }
 
 export class FederationConfigError extends PeersError {
@@ -69,6 +71,7 @@ export function timingFromEnv(env: NodeJS.ProcessEnv = process.env): FederationT
     leaseMs: num(env.CLAUDE_PEERS_FEDERATION_LEASE_MS, 30_000, 1000),
     gapMs: num(env.CLAUDE_PEERS_FEDERATION_GAP_MS, 60_000, 1000),
     ackWaitMs: num(env.CLAUDE_PEERS_FEDERATION_ACK_WAIT_MS, 10_000, 1000),
+    pingMs: num(env.CLAUDE_PEERS_FEDERATION_PING_MS, 10_000, 200),
   };
 }
 

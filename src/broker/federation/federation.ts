@@ -142,7 +142,7 @@ export class Federation implements FederationPort {
     const c = this.cfg!;
     const o: ConnectionOptions & { tls?: Record<string, unknown> } = {
       servers: c.servers, name: `claude-peers ${this.self}`, reconnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 1000,
-      reconnectJitter: 300, timeout: 5000, pingInterval: 10_000, maxPingOut: 2,
+      reconnectJitter: 300, timeout: 5000, pingInterval: c.timing.pingMs, maxPingOut: 2,
     };
     if (c.token) o.token = c.token;
     if (c.user) { o.user = c.user; o.pass = c.pass ?? ''; }
