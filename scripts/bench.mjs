@@ -145,6 +145,8 @@ function markdown(rs, withSvg) {
     'Client, as Claude Code drives them; the stand-in claude reads their channel pushes with one `JSON.parse` per',
     'line (as lean as Claude Code\'s reader; the SDK\'s zod validation of every line cost more CPU than the',
     'broker, on the same cores). The poll baseline is measured in the same run, on the same broker.',
+    'The federation benchmark adds a real `nats-server -js` on loopback (skipped, not failed, where it is not installed) and',
+    'measures delivery across two brokers beside local delivery in the same run.',
     'Numbers are wall-clock on this machine, with whatever else it was running (see the load average).',
     '',
   ];
