@@ -46,6 +46,12 @@ interface RemotePeer { peer: Peer; broker: string; origin: string; files: { rel:
 interface HeldLock { local: string; net: string; revision: number; acquiredAt: number }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * Whether a watched entry was written after the watch began. nats.js marks the last of the values
+ * found at the start as an update too; an entry written by the server well before we started
+ * watching is taken as found, whatever that flag says.
+ */
+const isLive = (e: { isUpdate: boolean; created: Date }, watchStart: number) => e.isUpdate && e.created.getTime() > watchStart - 2000;
 /** Presence changes of local peers leave together after this long (a burst of hook events is one put per peer). */
 const PRESENCE_FLUSH_MS = 30;
 /** Every live peer is written again this often (the bucket forgets entries after PRESENCE_TTL_MS). */
@@ -415,12 +421,13 @@ export class Federation implements FederationPort {
 
   private async watchPresence(gen: number): Promise<void> {
     try {
+      const since = Date.now();
       const w = await this.presence!.watch();
       if (gen !== this.gen) { w.stop(); return; }
       this.stops.push(() => w.stop());
       for await (const e of w) {
         if (gen !== this.gen) return;
-        this.onPresence(e, e.isUpdate);
+        this.onPresence(e, isLive(e, since));
       }
     } catch (e) {
       if (gen === this.gen) this.log(`presence watch: ${this.describe(e)}`);
@@ -968,6 +975,7 @@ export class Federation implements FederationPort {
   private async watchLocks(gen: number): Promise<void> {
     {
       try {
+        const since = Date.now();
         const w = await this.lockKv!.watch();
         if (gen !== this.gen) { w.stop(); return; }
         this.stops.push(() => w.stop());
@@ -975,6 +983,10 @@ export class Federation implements FederationPort {
           if (gen !== this.gen) return;
           const before = this.remoteLockEntries.get(e.key);
           const p = e.operation === 'PUT' ? this.verifiedLock(e.key, e.value) : null;
+          // Found on (re)start: a lease of ours from before, that nobody here holds now. Give it up.
+          if (p && p.b === this.self && !isLive(e, since) && !this.held.has(e.key)) {
+            void this.lockKv?.delete(e.key, { previousSeq: e.revision }).catch(() => {});
+          }
           if (p) this.remoteLockEntries.set(e.key, p); else this.remoteLockEntries.delete(e.key);
           if (before && (!p || p.b === this.self)) {
             const names = this.waitingFor.get(before.name);
