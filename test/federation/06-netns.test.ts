@@ -123,6 +123,7 @@ let A: NsBroker, B: NsBroker;
 
 before(async () => {
   if (skip) return;
+  removeNetwork(); // what a killed earlier run of this pid may have left
   makeNetwork();
   nats = await startNats({ netns: NS.nats, host: '0.0.0.0', port: 4222 });
   A = await brokerIn(NS.a, NATS_ON_A, 'ns-laptop');
