@@ -46,7 +46,7 @@ function message(i: number): Message[] {
 }
 const messages = Array.from({ length: MESSAGES }, (_, i) => message(i)).flat();
 const snapshot: DirectorySnapshot = {
-  connected: true, peers, messages,
+  connected: true, peers, messages, federation: null,
   conflicts: [{ path: `${ws}/src/mod1/file0.ts`, peers: [{ id: 'p1', name: 'peer-1', at: new Date().toISOString(), how: 'edit' }, { id: 'p2', name: 'peer-2', at: new Date().toISOString(), how: 'claim' }] }],
   locks: [{ name: 'git', holder: { id: 'p1', name: 'peer-1', reason: 'rebase', acquiredAt: new Date(now - 60_000).toISOString(), expiresAt: new Date(now + 600_000).toISOString() }, waiters: [] }],
   claims: [{ peerId: 'p2', peerName: 'peer-2', pattern: `${ws}/src/mod2/**`, reason: null, expiresAt: new Date(now + 3_600_000).toISOString() }],

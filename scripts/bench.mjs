@@ -177,6 +177,8 @@ function markdown(rs, withSvg) {
     'Anthropic Messages API on loopback (test/support/fake-anthropic.ts): `claude -p` sessions for the cost per tool',
     'call (beside plain claude), interactive sessions in tmux for the wake-up of an idle session (beside a typed',
     'prompt). Each benchmark\'s baseline is measured in the same run, next to it in its table.',
+    'The federation benchmark adds a real `nats-server -js` on loopback (skipped, not failed, where it is not installed) and',
+    'measures delivery across two brokers beside local delivery in the same run.',
     'Numbers are wall-clock on this machine, with whatever else it was running (see the load average).',
     '',
   ];

@@ -1,6 +1,8 @@
 // Runs the test suites with node's own test runner (TypeScript through tsx).
 //   node scripts/test.mjs            every suite
-//   node scripts/test.mjs unit ...   only the named suites (unit, integration, claude, e2e, vscode)
+//   node scripts/test.mjs unit ...   only the named suites (unit, integration, security, federation, claude, e2e, vscode)
+// federation runs brokers against a real nats-server each test starts (Debian's nats-server; the
+// network-namespace test also needs root and iproute2): missing, it is skipped loudly, or fails under CI=true.
 // e2e runs against the packaged VSIX, so it packages first (E2E_DEV_EXTENSION=1 loads the source
 // tree instead); vscode is the extension test suite inside a real VS Code host (scripts/test-vscode.mjs).
 // A suite whose tools are missing (code-server, tmux) is skipped with a loud line, except under
@@ -9,7 +11,7 @@ import { readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
-const all = ['unit', 'integration', 'security', 'claude', 'e2e', 'vscode'];
+const all = ['unit', 'integration', 'security', 'federation', 'claude', 'e2e', 'vscode'];
 const asked = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const suites = asked.length ? asked : all;
 for (const s of suites) if (!all.includes(s)) { console.error(`unknown suite "${s}"; pick from ${all.join(', ')}`); process.exit(2); }

@@ -9,6 +9,10 @@ import type { Database } from './sqlite.ts';
 import { createApp } from './http.ts';
 import { ensureHome, ensureSecret, writeDiscovery, VERSION, type PeersConfig } from '../common/config.ts';
 import { isAlive } from '../common/process.ts';
+import type { FederationStatus } from '../protocol/wire.ts';
+import { federationFromEnv, type FederationOptions } from './federation/config.ts';
+import { Federation } from './federation/federation.ts';
+import { FEDERATION_OFF } from './federation/port.ts';
 
 export interface BrokerOptions {
   config: PeersConfig;
@@ -22,6 +26,8 @@ export interface BrokerOptions {
   alive?: (pid: number) => boolean;
   /** Where dist/native/<target>/better_sqlite3.node lives (the bundle's folder by default). */
   nativeDir?: string;
+  /** The federation to join (docs/federation.md); null: none; undefined: as CLAUDE_PEERS_FEDERATION_* say. */
+  federation?: FederationOptions | null;
 }
 
 export interface RunningBroker {
@@ -33,6 +39,8 @@ export interface RunningBroker {
   driver: string;
   /** Set when the database was found damaged at start: what happened and where the copy is. */
   recovered: string | null;
+  /** This broker's place on a federation (`off` without one). */
+  federation(): FederationStatus;
   close(): Promise<void>;
 }
 
@@ -94,6 +102,14 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
   });
   serve = handle;
 
+  // Nothing leaves the machine unless a federation URL is set; NATS never holds up the local broker.
+  const fedOptions = opts.federation === undefined ? federationFromEnv() : opts.federation;
+  const federation = fedOptions ? new Federation({ service, options: fedOptions, home: config.home, log: (l) => log(`federation: ${l}`) }) : null;
+  if (federation) {
+    service.attachFederation(federation);
+    federation.start();
+  }
+
   server.keepAliveTimeout = 60_000;
   writeDiscovery(config, { port: boundPort, pid: process.pid, version: VERSION, startedAt });
 
@@ -117,15 +133,19 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
     store,
     driver: db.label,
     recovered,
+    federation: () => federation?.status() ?? FEDERATION_OFF,
     close() {
       closing ??= new Promise<void>((resolve) => {
         clearInterval(sweeper);
-        closeApp();
-        server.close(() => {
-          db.close(); // the last connection: checkpoints the WAL and removes it
-          resolve();
+        void (federation?.close() ?? Promise.resolve()).then(() => {
+          service.attachFederation(null);
+          closeApp();
+          server.close(() => {
+            db.close(); // the last connection: checkpoints the WAL and removes it
+            resolve();
+          });
+          server.closeAllConnections();
         });
-        server.closeAllConnections();
       });
       return closing;
     },

@@ -82,9 +82,18 @@ export class EventHub {
   /** Bumped at every peer change the hub announces: lets readers cache the peer list safely. */
   peerVersion = 0;
 
+  private readonly taps = new Set<(e: BrokerEvent) => void>();
+
+  /** Hears every broadcast in-process (the federation tells other brokers of peer changes); returns the untap. */
+  tap(fn: (e: BrokerEvent) => void): () => void {
+    this.taps.add(fn);
+    return () => this.taps.delete(fn);
+  }
+
   /** Events about the network (peers, states, conflicts): observers and, when named, one peer. */
   broadcast(e: BrokerEvent, alsoPeer?: string): void {
     if (e.type === 'peer' || e.type === 'peer_gone') this.peerVersion++;
+    for (const t of this.taps) t(e);
     let f: string | null = null;
     for (const s of this.subs) if (s.peerId === null || s.peerId === alsoPeer) this.queue(s, (f ??= frame(e)));
   }

@@ -7,6 +7,7 @@ import { startBroker, PortInUseError, type RunningBroker } from './broker.ts';
 import { BrokerClient } from '../client/broker-client.ts';
 import { readDiscovery, type PeersConfig } from '../common/config.ts';
 import { isAlive } from '../common/process.ts';
+import type { FederationOptions } from './federation/config.ts';
 
 export type HostRole = 'starting' | 'leader' | 'follower' | 'blocked' | 'stopped';
 
@@ -31,6 +32,8 @@ export interface BrokerHostOptions {
   ttlMs?: number;
   sweepMs?: number;
   conflictWindowMs?: number;
+  /** The federation the broker joins when this window serves it (undefined: as the environment says). */
+  federation?: FederationOptions | null;
 }
 
 export class BrokerHost {
@@ -109,7 +112,7 @@ export class BrokerHost {
       const t0 = Date.now();
       this.broker = await startBroker({
         config, port: config.port, log: (l) => this.log(`[broker] ${l}`), nativeDir: this.o.nativeDir,
-        ttlMs: this.o.ttlMs, sweepMs: this.o.sweepMs, conflictWindowMs: this.o.conflictWindowMs,
+        ttlMs: this.o.ttlMs, sweepMs: this.o.sweepMs, conflictWindowMs: this.o.conflictWindowMs, federation: this.o.federation,
       });
       this.client.refreshSecrets(config, true);
       this.failures = 0;

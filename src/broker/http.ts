@@ -73,7 +73,7 @@ export function createApp(deps: AppDeps) {
     if (p.kind !== 'user') throw new ApiError(403, 'forbidden', 'The broker\'s status needs the user\'s token ($CLAUDE_PEERS_HOME/token).');
     res.json({
       ok: true, service: 'claude-peers', version: VERSION, pid: process.pid, port: deps.port(), home: deps.home,
-      startedAt: deps.startedAt, db: deps.dbLabel(), peers: deps.store.listPeers().length,
+      startedAt: deps.startedAt, db: deps.dbLabel(), peers: deps.store.listPeers().length, federation: service.federationStatus(),
     } satisfies BrokerStatus);
   });
 
@@ -84,7 +84,7 @@ export function createApp(deps: AppDeps) {
   });
 
   app.get(`${API_PREFIX}/peers`, (req, res) => {
-    res.type('application/json').send(service.listPeersJson(principalOf(res), req.query.all === '1'));
+    res.type('application/json').send(service.listPeersJson(principalOf(res), req.query.all === '1', req.query.network === '1'));
   });
 
   app.get(`${API_PREFIX}/peers/:id`, (req, res) => {
@@ -97,9 +97,9 @@ export function createApp(deps: AppDeps) {
     heartbeat: (who, id) => service.heartbeat(who, id!),
     ack: (who, id, body) => service.ack(who, id!, parse(AckRequest, body)),
     send: async (who, _id, body) => ({ messages: await service.send(who, parse(SendRequest, body)) }),
-    hook: (who, event, body, query, res) => {
+    hook: async (who, event, body, query, res) => {
       const policy = { conflicts: parsePolicy(query.get('conflicts'), 'warn'), locks: parsePolicy(query.get('locks'), 'deny') };
-      const out = service.hook(who, event!, body, policy);
+      const out = await service.hook(who, event!, body, policy);
       // Our command hook marks read what it wrote out whole; for Claude Code's HTTP hooks, the
       // answer written to the socket is the hand-over.
       if (query.get('handover') === 'ack') return out;
@@ -147,9 +147,9 @@ export function createApp(deps: AppDeps) {
     if (!res.writableEnded) res.json(answer);
   });
 
-  app.post(`${API_PREFIX}/hooks/:event`, (req, res) => {
+  app.post(`${API_PREFIX}/hooks/:event`, async (req, res) => {
     const query = new URLSearchParams(req.originalUrl.split('?')[1] ?? '');
-    res.json(hot.hook(principalOf(res), req.params.event, req.body, query, res) ?? {});
+    res.json((await hot.hook(principalOf(res), req.params.event, req.body, query, res)) ?? {});
   });
 
   app.get(`${API_PREFIX}/conflicts`, (_req, res) => {

@@ -43,6 +43,20 @@ export const MIGRATIONS: string[] = [
    ALTER TABLE peers ADD COLUMN inbox_socket TEXT;
    ALTER TABLE peers ADD COLUMN permission_mode TEXT;
    ALTER TABLE peers ADD COLUMN claude_home TEXT;`,
+  // 6: federation (src/broker/federation): the host of a sender on another broker; the brokers
+  // heard from, with the signing key pinned on first sight and the sequence numbers of the
+  // envelopes each way; the outbox of envelopes committed here and not yet taken by NATS; which
+  // local message each incoming one became (dedupe, replies and states back to its origin).
+  `ALTER TABLE messages ADD COLUMN from_host TEXT;
+   CREATE TABLE fed_brokers (
+     id TEXT PRIMARY KEY, public_key TEXT NOT NULL, host TEXT, first_seen INTEGER NOT NULL,
+     last_seen INTEGER NOT NULL, out_seq INTEGER NOT NULL DEFAULT 0, in_seq INTEGER NOT NULL DEFAULT 0);
+   CREATE TABLE fed_outbox (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT, to_broker TEXT NOT NULL, body TEXT NOT NULL, created_at INTEGER NOT NULL);
+   CREATE TABLE fed_inbound (
+     local_id INTEGER PRIMARY KEY REFERENCES messages (id) ON DELETE CASCADE,
+     origin_broker TEXT NOT NULL, origin_id INTEGER NOT NULL);
+   CREATE UNIQUE INDEX fed_inbound_origin ON fed_inbound (origin_broker, origin_id);`,
 ];
 
 /** Applies the steps after the database's user_version, up to `upTo` (all by default). */

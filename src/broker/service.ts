@@ -9,7 +9,7 @@ import { SECRET_RE } from '../protocol/credentials.ts';
 import {
   HUMAN_ID, HookEventName, MAX_MESSAGE_BYTES, type AckRequest, type ClaimRequest, type CommandHookResponse, type Conflict,
   type DeliveryState, type LockAcquireRequest, type Message, type Peer, type RegisterRequest, type Scope, type SendRequest,
-  type UnclaimRequest, type WaitResponse,
+  type UnclaimRequest, type WaitResponse, type LockInfo,
 } from '../protocol/wire.ts';
 import { VERSION } from '../common/config.ts';
 import { gitInfo } from '../common/git.ts';
@@ -28,6 +28,9 @@ import { handsOver, hookOutput, type HookPolicy } from './hook-output.ts';
 import { claudeHomesOf, readSessionFiles, writeInbox } from './claude-sessions.ts';
 import { inboxContent } from '../protocol/framing.ts';
 import { processStart } from '../common/process.ts';
+import type { FederationStatus } from '../protocol/wire.ts';
+import { FEDERATION_OFF, type FederationPort } from './federation/port.ts';
+import type { NewMessage } from './store.ts';
 
 /** Who a request acts for, by its credential. */
 export type Principal = { kind: 'user' } | { kind: 'join' } | { kind: 'session'; peerId: string };
@@ -75,6 +78,8 @@ export class PeerService {
   private lastLocks = '[]';
   private lastClaims = '[]';
   private livePeers: { json: string; version: number; at: number } | null = null;
+  /** The other brokers of a federation (src/broker/federation), when this broker is on one. */
+  private fed: FederationPort | null = null;
 
   constructor(private readonly o: ServiceOptions) {
     this.store = o.store;
@@ -85,6 +90,11 @@ export class PeerService {
     // The sender is looked up inside the batch's transaction: a read outside one is a transaction of its own.
     this.sends = new GroupCommit(o.store.db, (i: SendInput) => this.sendWithin(i), (e) => e instanceof ApiError);
   }
+
+  /** Plugs a federation in: remote peers, their messages and states, network-wide locks and conflicts. */
+  attachFederation(f: FederationPort | null): void { this.fed = f; }
+
+  federationStatus(): FederationStatus { return this.fed?.status() ?? FEDERATION_OFF; }
 
   // ---- credentials ---------------------------------------------------------------------------
 
@@ -167,7 +177,7 @@ export class PeerService {
 
   peer(p: Principal, id: string): Peer {
     if (p.kind === 'join') throw forbidden('Register first (POST /v1/peers), then act with your session key.');
-    const peer = this.store.peer(id);
+    const peer = this.store.peer(id) ?? this.fed?.peer(id);
     if (!peer) throw notFound('unknown_peer', `No peer with id ${id}.`);
     return peer;
   }
@@ -176,8 +186,13 @@ export class PeerService {
    * The live list as JSON, read on every list_peers and by every observer: it changes only when a
    * peer event is announced (heartbeats move lastSeen alone, so up to a second of staleness there).
    */
-  listPeersJson(p: Principal, all: boolean): string {
+  listPeersJson(p: Principal, all: boolean, network = false): string {
     if (p.kind === 'join') throw forbidden('Register first (POST /v1/peers), then act with your session key.');
+    if (network) {
+      // Every broker's peers, each with its repository's identity (what "repo" means across hosts).
+      const local = this.store.listPeers(all).map((q) => ({ ...q, repo: this.fed?.repoOf(q.gitRoot) ?? null }));
+      return JSON.stringify({ peers: [...local, ...(this.fed?.livePeers() ?? [])] });
+    }
     if (all) return JSON.stringify({ peers: this.store.listPeers(true) });
     const now = Date.now();
     if (!this.livePeers || this.livePeers.version !== this.hub.peerVersion || now - this.livePeers.at > 1000) {
@@ -201,9 +216,31 @@ export class PeerService {
     if (wait) throw tooMany(wait, 'messages', this.o.limiter.limit('messagesPerMin'));
     const humanName = r.via === 'terminal' ? 'human (terminal)' : r.via === 'panel' ? 'human (VS Code)' : 'human';
     const messages = await this.sends.submit({ senderId, humanName, to: r.to, body: r.body, replyTo: r.replyTo ?? null });
+    this.announce(messages);
+    this.fed?.kick();
+    return messages;
+  }
+
+  /** After the commit of new messages (sent here, or come from another broker): pushes, wake-ups and observers. */
+  announce(messages: Message[]): void {
     this.hub.messages(messages);
     for (const m of messages) if (!this.deliverDirect(m)) this.waiters.wake(m.toId, 'message');
-    return messages;
+  }
+
+  /**
+   * A message from another broker's peer or human (inside the federation's transaction): stored
+   * for those of its recipients that are this broker's (ids here, or the human), once, with its
+   * sender's host. The federation has checked who signed it; the framing says where it came from.
+   */
+  acceptRemote(m: { from: NonNullable<NewMessage['remote']>; to: string[]; body: string; replyTo: number | null; broadcast: Scope | null }): Message[] {
+    const recipients: { id: string; name: string }[] = [];
+    for (const id of new Set(m.to)) {
+      const ref = id === HUMAN_ID ? { id: HUMAN_ID, name: HUMAN_ID } : this.store.peerRef(id);
+      if (ref && ref.id === id) recipients.push(ref);
+    }
+    if (!recipients.length) return [];
+    const replyTo = m.replyTo !== null && this.store.messageExists(m.replyTo) ? m.replyTo : null;
+    return this.store.insertMessage({ sender: null, remote: m.from, recipients, broadcast: m.broadcast, body: m.body, replyTo });
   }
 
   /**
@@ -252,7 +289,9 @@ export class PeerService {
     if (i.replyTo !== null && !this.store.messageExists(i.replyTo)) {
       throw notFound('unknown_message', `reply_to ${i.replyTo} names no message; check the id in check_messages.`);
     }
-    return this.store.insertMessage({ sender, humanName: i.humanName, recipients, broadcast, body: i.body, replyTo: i.replyTo });
+    const messages = this.store.insertMessage({ sender, humanName: i.humanName, recipients, broadcast, body: i.body, replyTo: i.replyTo });
+    this.fed?.queueMessages(messages); // the envelopes to other brokers commit with the send
+    return messages;
   }
 
   /**
@@ -265,16 +304,21 @@ export class PeerService {
       if (!sender) throw new ApiError(400, 'bad_recipient', 'The human cannot message the human: name a peer, or "machine".');
       return { recipients: [{ id: HUMAN_ID, name: HUMAN_ID }], broadcast: null };
     }
-    const scope = t === 'machine' || t === 'directory' || t === 'repo' ? (t as Scope) : null;
+    const scope = t === 'machine' || t === 'directory' || t === 'repo' || t === 'network' ? (t as Scope) : null;
     if (scope || t.startsWith('under:')) {
       const live = this.store.listPeers().filter((q) => q.id !== sender?.id);
       let targets: Peer[];
       if (scope === 'machine') targets = live;
+      else if (scope === 'network') targets = [...live, ...(this.fed?.livePeers() ?? [])];
       else if (scope) {
-        if (!sender) throw new ApiError(400, 'bad_scope', `Scope "${scope}" is relative to the sender; a human sender must use "machine" or "under:<folder>".`);
-        targets = scope === 'directory'
-          ? live.filter((q) => q.cwd === sender.cwd)
-          : live.filter((q) => (q.gitRoot ?? q.cwd) === (sender.gitRoot ?? sender.cwd));
+        if (!sender) throw new ApiError(400, 'bad_scope', `Scope "${scope}" is relative to the sender; a human sender must use "machine", "network" or "under:<folder>".`);
+        if (scope === 'directory') targets = live.filter((q) => q.cwd === sender.cwd);
+        else {
+          targets = live.filter((q) => (q.gitRoot ?? q.cwd) === (sender.gitRoot ?? sender.cwd));
+          // On other hosts the same repository is the same remote (two clones are one repo).
+          const repo = this.fed?.repoOf(sender.gitRoot);
+          if (repo) targets.push(...this.fed!.livePeers().filter((q) => q.repo === repo));
+        }
       } else {
         const dir = t.slice('under:'.length).replace(/[\\/]+$/, '');
         targets = live.filter((q) => q.cwd === dir || q.cwd.startsWith(dir + '/') || q.cwd.startsWith(dir + '\\'));
@@ -283,8 +327,13 @@ export class PeerService {
     }
     const ref = this.store.peerRef(t);
     if (ref) return { recipients: [ref], broadcast: null };
-    const names = this.store.listPeers().map((q) => q.name).join(', ') || 'none';
-    throw notFound('unknown_recipient', `No peer called "${t}". Live peers: ${names}. Use list_peers to see them, or "machine" / "directory" / "repo" to broadcast.`);
+    const remote = this.fed?.resolve(t);
+    if (remote && 'ambiguous' in remote) {
+      throw notFound('ambiguous_recipient', `Several peers on the network are called "${t}": ${remote.ambiguous.join(', ')}. Name one as name@host, or by its id.`);
+    }
+    if (remote) return { recipients: [remote], broadcast: null };
+    const names = [...this.store.listPeers().map((q) => q.name), ...(this.fed?.livePeers() ?? []).map((q) => `${q.name}@${q.host}`)].join(', ') || 'none';
+    throw notFound('unknown_recipient', `No peer called "${t}". Live peers: ${names}. Use list_peers to see them, or "machine" / "directory" / "repo"${this.fed ? ' / "network"' : ''} to broadcast.`);
   }
 
   /** An inbox: a session reads its own; the user (who sees every message in the panel anyway) any. */
@@ -300,9 +349,13 @@ export class PeerService {
 
   /** Moves deliveries forward and tells observers and the recipient's own server (its unread line). */
   markState(owner: string, ids: number[], state: 'delivered' | 'read'): number[] {
-    const changed = this.store.setState(owner, ids, state);
+    const fed = this.fed;
+    // A message from another broker: its new state goes back to it, committed with the change.
+    const changed = fed
+      ? this.store.db.transaction(() => { const c = this.store.setState(owner, ids, state); fed.queueStates(owner, c, state); return c; })
+      : this.store.setState(owner, ids, state);
     if (state === 'read') for (const id of ids) this.inboxPending.get(owner)?.delete(id);
-    if (changed.length) this.hub.broadcast({ type: 'message_state', ids: changed, toId: owner, state }, owner);
+    if (changed.length) { this.hub.broadcast({ type: 'message_state', ids: changed, toId: owner, state }, owner); fed?.kick(); }
     return changed;
   }
 
@@ -318,7 +371,7 @@ export class PeerService {
    * the ids of the messages it hands over; the caller marks those read once the output is out
    * (an HTTP hook's response written, or the command hook's stdout written whole).
    */
-  hook(p: Principal, eventName: string, raw: unknown, policy: { conflicts: HookPolicy; locks: HookPolicy }): CommandHookResponse {
+  async hook(p: Principal, eventName: string, raw: unknown, policy: { conflicts: HookPolicy; locks: HookPolicy }): Promise<CommandHookResponse> {
     const peerId = this.self(p);
     const input = parseHookInput(raw);
     const ev = HookEventName.safeParse(eventName);
@@ -351,12 +404,13 @@ export class PeerService {
       if (event === 'PostToolUse' && filePath) this.store.touchFile(peerId, filePath, input.tool_name ?? 'Edit');
       if (seen.length) {
         read = this.store.setState(peerId, seen, 'read');
+        this.fed?.queueStates(peerId, read, 'read');
         for (const id of read) this.inboxPending.get(peerId)?.delete(id);
       }
       return event === 'SessionEnd' || event === 'UserPromptSubmit' || event === 'PostToolUse' ? this.store.peer(peerId)! : updated;
     });
     this.hub.broadcast({ type: 'peer', peer });
-    if (read.length) this.hub.broadcast({ type: 'message_state', ids: read, toId: peerId, state: 'read' }, peerId);
+    if (read.length) { this.hub.broadcast({ type: 'message_state', ids: read, toId: peerId, state: 'read' }, peerId); this.fed?.kick(); }
     // The session is working again: an idle-rewake waiter has nothing to do.
     if (event === 'UserPromptSubmit' || event === 'PreToolUse' || event === 'SessionEnd') this.waiters.wake(peerId, 'busy');
 
@@ -365,7 +419,7 @@ export class PeerService {
     const { messages, more } = wantsMessages ? this.handover(peerId) : { messages: [], more: 0 };
 
     const conflicts: Conflict[] = event === 'PreToolUse' && filePath
-      ? [...this.store.othersOnFile(peerId, filePath), ...this.coord.claimsOn(filePath, peerId)]
+      ? [...this.store.othersOnFile(peerId, filePath), ...this.coord.claimsOn(filePath, peerId), ...(this.fed?.conflictsOn(peer, filePath) ?? [])]
       : [];
     if (event === 'PostToolUse' && filePath) this.publishConflicts();
 
@@ -377,7 +431,13 @@ export class PeerService {
         const repo = peer.gitRoot ?? peer.cwd;
         for (const kind of locksForCommand(command)) {
           const name = lockName(kind, repo);
-          const r = this.coord.acquire(peerId, name, 10 * 60_000, `auto: ${command.slice(0, 120)}`);
+          const reason = `auto: ${command.slice(0, 120)}`;
+          let r: AcquireResult = this.coord.acquire(peerId, name, 10 * 60_000, reason);
+          // Network-wide while on a federation (a hook has little time: the network answers fast, or this machine decides).
+          if (r.granted && this.fed) {
+            const net = await this.fed.acquireLock(name, { id: peerId, name: peer.name }, reason, 400);
+            if (!net.granted) r = { granted: false, lock: net.lock, position: 1 };
+          }
           if (!r.granted) {
             this.coord.release(name, peerId); // the hook does not wait in line
             lockBlocked = r.lock;
@@ -460,6 +520,15 @@ export class PeerService {
         byKey.set(key, c);
       }
     }
+    // Edits of the same file of the same repository on other hosts.
+    if (this.fed) {
+      for (const rc of this.fed.conflicts(this.store.recentTouches(), this.store.listPeers())) {
+        const key = pathKey(rc.path);
+        const c = byKey.get(key) ?? { path: rc.path, peers: [] };
+        for (const q of rc.peers) if (!c.peers.some((x) => x.id === q.id && x.how === q.how)) c.peers.push(q);
+        byKey.set(key, c);
+      }
+    }
     return [...byKey.values()];
   }
 
@@ -476,7 +545,7 @@ export class PeerService {
 
   /** Tells observers about locks and claims when they changed. */
   publishCoordination(): void {
-    const locks = this.coord.locks();
+    const locks = this.allLocks();
     const lj = JSON.stringify(locks);
     if (lj !== this.lastLocks) { this.lastLocks = lj; this.hub.broadcast({ type: 'locks', locks }); }
     const claims = this.coord.claims();
@@ -487,7 +556,13 @@ export class PeerService {
   locks(p: Principal) {
     if (p.kind === 'join') throw forbidden('Register first (POST /v1/peers), then act with your session key.');
     this.cleanupCoordination();
-    return this.coord.locks();
+    return this.allLocks();
+  }
+
+  /** This machine's locks, and those peers of other brokers hold. */
+  private allLocks(): LockInfo[] {
+    const local = this.coord.locks();
+    return this.fed ? [...local, ...this.fed.locks()] : local;
   }
 
   claims(p: Principal) {
@@ -510,13 +585,22 @@ export class PeerService {
     const peerId = this.self(p);
     this.livePeer(peerId);
     const deadline = Date.now() + r.waitMs;
-    let out = this.coord.acquire(peerId, name, r.ttlMs, r.reason ?? null);
+    const take = async (): Promise<AcquireResult> => {
+      const local = this.coord.acquire(peerId, name, r.ttlMs, r.reason ?? null);
+      if (!local.granted || !this.fed) return local;
+      // Granted here; on a federation, the lock is also the network's (another broker's peer may hold it).
+      const net = await this.fed.acquireLock(name, { id: peerId, name: local.lock.holder?.name ?? peerId }, r.reason ?? null, 2000);
+      if (net.granted) return local;
+      this.coord.release(name, peerId);
+      return { granted: false, lock: net.lock, position: 1 };
+    };
+    let out = await take();
     this.publishCoordination();
     while (!out.granted && Date.now() < deadline && !closed()) {
       const expiry = out.lock.holder ? Date.parse(out.lock.holder.expiresAt) + 5 : Infinity;
       await this.lockWait(name, peerId, Math.min(deadline, expiry, Date.now() + 30_000) - Date.now());
       if (closed()) break;
-      out = this.coord.acquire(peerId, name, r.ttlMs, r.reason ?? null);
+      out = await take();
     }
     if (!out.granted && r.waitMs > 0) { this.coord.release(name, peerId); this.lockReleased(name); } // stop waiting: leave the line
     this.publishCoordination();
@@ -542,6 +626,12 @@ export class PeerService {
 
   /** After a lock was released: the first peer waiting for it tries again. */
   private lockReleased(name: string): void {
+    this.fed?.releaseLock(name);
+    this.networkLockFreed(name);
+  }
+
+  /** A lock may be free now (released here, or by another broker's peer): the first peer waiting tries again. */
+  networkLockFreed(name: string): void {
     const line = this.lockWaits.get(name);
     if (!line) return;
     const first = this.coord.locks().find((l) => l.name === name)?.waiters.find((w) => line.has(w.id));

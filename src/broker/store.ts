@@ -23,7 +23,7 @@ interface PeerRow {
 interface MessageRow {
   id: number; from_id: string; from_name: string; from_kind: string; from_cwd: string | null;
   from_repo: string | null; body: string; reply_to: number | null; broadcast: string | null;
-  sent_at: number; to_id: string; to_name: string; state: string;
+  sent_at: number; to_id: string; to_name: string; state: string; from_host?: string | null;
 }
 
 const FILES_PER_PEER = 20;
@@ -40,6 +40,8 @@ export interface NewMessage {
   broadcast: Scope | null;
   body: string;
   replyTo: number | null;
+  /** A sender on another broker of the federation, as that broker named it (instead of `sender`). */
+  remote?: { id: string; name: string; kind: Message['fromKind']; cwd: string | null; repo: string | null; host: string; sentAt?: number };
 }
 
 /** What registration stores of a session; `keyHash` binds its credential to the peer. */
@@ -306,19 +308,21 @@ export class Store {
    * transaction (the broker's group commit) and has checked everything: this only writes.
    */
   insertMessage(m: NewMessage): Message[] {
-    const { sender } = m;
-    const now = this.now();
-    const from = {
-      fromId: sender?.id ?? HUMAN_ID,
-      fromName: sender?.name ?? m.humanName ?? HUMAN_ID,
-      fromKind: (sender ? 'peer' : 'human') as Message['fromKind'],
-      fromCwd: sender?.cwd ?? null,
-      fromRepo: sender?.gitRoot ?? null,
-    };
+    const { sender, remote } = m;
+    const now = remote?.sentAt ?? this.now();
+    const from = remote
+      ? { fromId: remote.id, fromName: remote.name, fromKind: remote.kind, fromCwd: remote.cwd, fromRepo: remote.repo, fromHost: remote.host }
+      : {
+        fromId: sender?.id ?? HUMAN_ID,
+        fromName: sender?.name ?? m.humanName ?? HUMAN_ID,
+        fromKind: (sender ? 'peer' : 'human') as Message['fromKind'],
+        fromCwd: sender?.cwd ?? null,
+        fromRepo: sender?.gitRoot ?? null,
+      };
     const res = this.db.prepare(
-      `INSERT INTO messages (from_id, from_name, from_kind, from_cwd, from_repo, body, reply_to, broadcast, sent_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(from.fromId, from.fromName, from.fromKind, from.fromCwd, from.fromRepo, m.body, m.replyTo, m.broadcast, now);
+      `INSERT INTO messages (from_id, from_name, from_kind, from_cwd, from_repo, body, reply_to, broadcast, sent_at, from_host)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(from.fromId, from.fromName, from.fromKind, from.fromCwd, from.fromRepo, m.body, m.replyTo, m.broadcast, now, remote?.host ?? null);
     const id = Number(res.lastInsertRowid);
     const ins = this.db.prepare("INSERT INTO deliveries (message_id, to_id, to_name, state, updated_at) VALUES (?, ?, ?, 'queued', ?)");
     for (const p of m.recipients) ins.run(id, p.id, p.name, now);
@@ -422,7 +426,7 @@ export class Store {
 function toMessage(r: MessageRow): Message {
   return {
     id: r.id, fromId: r.from_id, fromName: r.from_name, fromKind: r.from_kind as Message['fromKind'],
-    fromCwd: r.from_cwd, fromRepo: r.from_repo, toId: r.to_id, toName: r.to_name, body: r.body,
+    fromCwd: r.from_cwd, fromRepo: r.from_repo, ...(r.from_host ? { fromHost: r.from_host } : {}), toId: r.to_id, toName: r.to_name, body: r.body,
     replyTo: r.reply_to, broadcast: r.broadcast as Scope | null, sentAt: iso(r.sent_at), state: r.state as DeliveryState,
   };
 }

@@ -6,7 +6,7 @@ import { currentRuntime, writeRuntimeFile } from '../common/launch-config.ts';
 import { PLUGIN_DIR } from '../common/plugin-files.ts';
 import { outsideSetup } from '../common/setup-guide.ts';
 import { dirname, join } from 'node:path';
-import type { BrokerStatus, InboxResponse, Message, Peer, SendResponse } from '../protocol/wire.ts';
+import type { BrokerStatus, FederationStatus, InboxResponse, Message, Peer, SendResponse } from '../protocol/wire.ts';
 import { HUMAN_ID } from '../protocol/wire.ts';
 
 /** Parsed command-line options (node:util parseArgs, see main.ts). */
@@ -94,19 +94,36 @@ async function status(cfg: PeersConfig, flags: Flags): Promise<number> {
     return 1;
   }
   if (flags.json) console.log(JSON.stringify({ running: true, ...st }));
-  else console.log(`Broker ${st.version} running on 127.0.0.1:${st.port} (pid ${st.pid}, since ${st.startedAt}); ${st.db}; ${st.peers} live peer(s).`);
+  else {
+    console.log(`Broker ${st.version} running on 127.0.0.1:${st.port} (pid ${st.pid}, since ${st.startedAt}); ${st.db}; ${st.peers} live peer(s).`);
+    console.log(describeFederation(st.federation));
+  }
   return 0;
+}
+
+/** One line about the federation, for people: never a credential (the broker gives none out). */
+export function describeFederation(f: FederationStatus | undefined): string {
+  if (!f || f.state === 'off') return 'federation: off (this machine only; set CLAUDE_PEERS_FEDERATION_URL to join other hosts)';
+  const where = f.url ? ` ${f.url}, network "${f.network}"` : '';
+  if (f.state === 'connected') {
+    return `federation: connected to${where} since ${f.since} as broker ${f.broker} (host "${f.host}"); ` +
+      `${f.brokers} other broker(s), ${f.remotePeers} remote peer(s)${f.outbox ? `, ${f.outbox} envelope(s) waiting to go out` : ''}`;
+  }
+  return `federation: disconnected since ${f.since}${where ? ` (${where.trim()})` : ''}${f.problem ? `: ${f.problem}` : ''}` +
+    `${f.outbox ? `; ${f.outbox} envelope(s) wait in the outbox and go out on reconnect` : ''}`;
 }
 
 async function peers(cfg: PeersConfig, flags: Flags): Promise<number> {
   const client = await connect(cfg);
   if (!client) return 1;
-  const { peers: list } = await client.get<{ peers: Peer[] }>(`/peers${flags.all ? '?all=1' : ''}`);
+  const query = [flags.all ? 'all=1' : '', flags.network ? 'network=1' : ''].filter(Boolean).join('&');
+  const { peers: list } = await client.get<{ peers: Peer[] }>(`/peers${query ? `?${query}` : ''}`);
   client.close();
   if (flags.json) { console.log(JSON.stringify(list, null, 2)); return 0; }
   if (!list.length) { console.log('No peers. Start claude in a terminal with claude-peers set up (claude-peers setup-claude).'); return 0; }
   for (const p of list) {
-    console.log(`${p.name.padEnd(20)} ${p.status.padEnd(8)} ${p.id}  pid ${p.pid}  ${p.cwd}${p.branch ? ` (${p.branch})` : ''}${p.kind === 'native' ? '  [a Claude Code session without claude-peers]' : ''}`);
+    const where = p.host ? `on ${p.host}` : `pid ${p.pid}`;
+    console.log(`${p.name.padEnd(20)} ${p.status.padEnd(8)} ${p.id}  ${where}  ${p.cwd}${p.branch ? ` (${p.branch})` : ''}${p.kind === 'native' ? '  [a Claude Code session without claude-peers]' : ''}`);
     const what = p.summary ?? p.task;
     if (what) console.log(`${''.padEnd(21)}${what}`);
     if (p.files.length) console.log(`${''.padEnd(21)}files: ${p.files.slice(0, 5).map((f) => f.path).join(', ')}`);

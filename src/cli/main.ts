@@ -14,19 +14,31 @@ Commands:
   mcp                      the stdio MCP server Claude Code starts for each session
   hook <event>             the Claude Code hook entry (reads the hook JSON on stdin)
   status                   is a broker running, where, with how many peers
-  peers [--all] [--json]   list live peers (--all: also gone ones)
+  peers [--all] [--network] [--json]
+                           list live peers (--all: also gone ones; --network: other hosts too)
   send <peer> <text...>    send a message as the human (--reply-to N to answer one)
   inbox [--follow]         messages sent to the human (--follow: wait for new ones)
   claude [args...]         start claude on the peer network (what VS Code terminals do)
   setup-claude [--json]    print how to add claude-peers to Claude Code outside VS Code
 
 Environment: CLAUDE_PEERS_PORT (default 7899), CLAUDE_PEERS_HOME (default ~/.claude-peers).
+Federation (peers on other hosts over NATS, see docs/federation.md): CLAUDE_PEERS_FEDERATION_URL,
+CLAUDE_PEERS_FEDERATION_TOKEN or CLAUDE_PEERS_FEDERATION_CREDS, CLAUDE_PEERS_FEDERATION_NETWORK.
 Run "claude-peers <command> --help" for details.`,
   broker: `Usage: claude-peers broker [--port N]
 
 Runs the broker in the foreground on 127.0.0.1 (default port 7899 or $CLAUDE_PEERS_PORT).
 Data lives in $CLAUDE_PEERS_HOME (default ~/.claude-peers): peers.db, token, logs.
-Stops cleanly on Ctrl-C / SIGTERM.`,
+Stops cleanly on Ctrl-C / SIGTERM.
+
+With CLAUDE_PEERS_FEDERATION_URL (nats://host:4222 or tls://host:4222) the broker also joins a
+network of brokers on other hosts over NATS JetStream (docs/federation.md):
+  CLAUDE_PEERS_FEDERATION_TOKEN     a NATS token, or
+  CLAUDE_PEERS_FEDERATION_CREDS     a NATS credentials (.creds) or nkey seed file
+  CLAUDE_PEERS_FEDERATION_NETWORK   the network's name (default "default")
+  CLAUDE_PEERS_FEDERATION_CA        a CA certificate for tls:// (when not in the system store)
+  CLAUDE_PEERS_FEDERATION_HOST      how this machine is named to the others (default: its host name)
+Without it nothing leaves this machine.`,
   mcp: `Usage: claude-peers mcp
 
 The stdio MCP server that Claude Code starts for one session. Not for humans: add it with
@@ -38,10 +50,12 @@ Events: SessionStart, UserPromptSubmit, PreToolUse, PostToolUse, Stop, SessionEn
 Never fails a session: exits 0 silently when the broker is down.`,
   status: `Usage: claude-peers status [--json]
 
-Says whether a broker answers, its version, port, database and the number of live peers.`,
-  peers: `Usage: claude-peers peers [--all] [--json]
+Says whether a broker answers, its version, port, database and the number of live peers, and
+its federation: off, connected, or disconnected since when (with the URL, never a credential).`,
+  peers: `Usage: claude-peers peers [--all] [--network] [--json]
 
-Lists live peers (--all includes gone ones).`,
+Lists live peers (--all includes gone ones). --network adds the peers of the other brokers of the
+federation, each with its host.`,
   send: `Usage: claude-peers send <peer> <text...> [--reply-to N]
 
 Sends a message from you (the human) to a peer (name or id), or to "machine" for everyone.
@@ -69,7 +83,7 @@ our tools. --json prints {"mcpConfig": …, "settings": …} for scripts (--mcp-
 const OPTIONS: Record<string, Record<string, { type: 'string' | 'boolean' }>> = {
   broker: { port: { type: 'string' } },
   status: { json: { type: 'boolean' } },
-  peers: { all: { type: 'boolean' }, json: { type: 'boolean' } },
+  peers: { all: { type: 'boolean' }, network: { type: 'boolean' }, json: { type: 'boolean' } },
   send: { 'reply-to': { type: 'string' } },
   inbox: { follow: { type: 'boolean' }, json: { type: 'boolean' } },
   'setup-claude': { json: { type: 'boolean' } },

@@ -2,7 +2,7 @@
 // status bar): loads a snapshot, then follows the broker's event stream. No vscode import, so the
 // same model is unit-testable and usable from a CLI.
 import type { BrokerClient } from './broker-client.ts';
-import type { BrokerEvent, Claim, Conflict, LockInfo, Message, Peer, PeersResponse } from '../protocol/wire.ts';
+import type { BrokerEvent, BrokerStatus, Claim, Conflict, FederationStatus, LockInfo, Message, Peer, PeersResponse } from '../protocol/wire.ts';
 import {
   applyChanges, changeOf, createModel, MESSAGE_CAP, type DirectoryChange, type DirectoryModel, type DirectorySnapshot,
 } from '../protocol/directory-model.ts';
@@ -52,6 +52,7 @@ export class PeerDirectory {
       conflicts: s.conflicts.slice(),
       locks: s.locks.slice(),
       claims: s.claims.slice(),
+      federation: s.federation,
     };
   }
 
@@ -64,19 +65,23 @@ export class PeerDirectory {
   currentConflicts(): Conflict[] { return this.model.snapshot.conflicts; }
   currentClaims(): Claim[] { return this.model.snapshot.claims; }
   currentLocks(): LockInfo[] { return this.model.snapshot.locks; }
+  currentFederation(): FederationStatus | null { return this.model.snapshot.federation; }
   /** Messages to a peer (or the human) that have not surely been read (delivered is not read). */
   unreadFor(peerId: string): Message[] { return this.model.snapshot.messages.filter((m) => m.toId === peerId && m.state !== 'read'); }
 
   async reload(): Promise<void> {
-    const [peers, msgs, conflicts, locks, claims] = await Promise.all([
-      this.client.get<PeersResponse>('/peers?all=1'),
+    const [peers, msgs, conflicts, locks, claims, status] = await Promise.all([
+      // With a federation, the peers of the other brokers too (each with its host).
+      this.client.get<PeersResponse>('/peers?all=1&network=1'),
       this.client.get<{ messages: Message[] }>(`/messages?limit=${MESSAGE_CAP}`),
       this.client.get<{ conflicts: Conflict[] }>('/conflicts'),
       this.client.get<{ locks: LockInfo[] }>('/locks'),
       this.client.get<{ claims: Claim[] }>('/claims'),
+      this.client.get<BrokerStatus>('/status').catch(() => null),
     ]);
     this.model = createModel({
       connected: true, peers: peers.peers, messages: msgs.messages, conflicts: conflicts.conflicts, locks: locks.locks, claims: claims.claims,
+      federation: status?.federation ?? null,
     });
     this.emit({ kind: 'reset' });
   }

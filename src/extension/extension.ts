@@ -17,7 +17,8 @@ import { stopSession } from './sessions.ts';
 import { EnrolmentCheck } from './enrolment-check.ts';
 import { keepBrokerPortFromForwarding } from './port-forwarding.ts';
 import { copySetup, refreshOutsideSetup } from './outside-setup.ts';
-import { readSettings, affects, Keys, SECTION } from './settings.ts';
+import { readSettings, affects, Keys, SECTION, FEDERATION_TOKEN_SECRET, type Settings } from './settings.ts';
+import type { FederationOptions } from '../broker/federation/config.ts';
 import { StatusBar } from './status-bar.ts';
 import { TerminalNamer } from './terminal-names.ts';
 import { TerminalMap } from './terminals.ts';
@@ -37,6 +38,7 @@ export const Commands = {
   breakLock: 'claudePeers.breakLock',
   focusComposer: 'claudePeers.focusComposer',
   markAllRead: 'claudePeers.markAllRead',
+  setFederationToken: 'claudePeers.setFederationToken',
 } as const;
 
 let host: BrokerHost | undefined;
@@ -53,6 +55,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<{ host
     config,
     log: (l) => log.info(`[host] ${l}`),
     conflictWindowMs: settings.conflictWindowMinutes * 60_000,
+    federation: await federationOptions(context, settings, log),
   });
   const state = await host.start();
   log.info(`Activated in ${(performance.now() - t0).toFixed(0)} ms: ${describeRole(state)}.`);
@@ -229,6 +232,19 @@ export async function activate(context: vscode.ExtensionContext): Promise<{ host
     }
     if (lock) await panelHost.breakLock(lock);
   });
+  reg(Commands.setFederationToken, async () => {
+    const token = await vscode.window.showInputBox({
+      title: 'Claude Peers: NATS token for the federation',
+      prompt: 'Kept in VS Code\'s secret storage (never in settings.json). Leave empty to remove it. The URL is the "claudePeers.federation.url" setting.',
+      password: true, ignoreFocusOut: true,
+    });
+    if (token === undefined) return;
+    if (token.trim()) await context.secrets.store(FEDERATION_TOKEN_SECRET, token.trim());
+    else await context.secrets.delete(FEDERATION_TOKEN_SECRET);
+    log.info(`The federation token was ${token.trim() ? 'stored in secret storage' : 'removed'}.`);
+    const pick = await vscode.window.showInformationMessage('Claude Peers: reload the window for the broker to use it.', 'Reload Window');
+    if (pick) await vscode.commands.executeCommand('workbench.action.reloadWindow');
+  });
   reg(Commands.copySetup, () => copySetup(config, enrolment.runtime(settings), log));
 
   // ---- settings -----------------------------------------------------------------------------
@@ -242,7 +258,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<{ host
     if (affects(e, Keys.channels) && settings.channels) {
       void vscode.window.showInformationMessage('Claude Peers: real-time channels are on for new claude sessions. Claude Code shows a warning dialog about development channels at every start; confirm it with Enter. Everything works without channels too (hooks deliver messages).');
     }
-    if (affects(e, Keys.port) || affects(e, Keys.conflictWindow)) {
+    if (affects(e, Keys.port) || affects(e, Keys.conflictWindow) || affects(e, Keys.federationUrl) || affects(e, Keys.federationNetwork)) {
       const pick = await vscode.window.showInformationMessage('Claude Peers: reload the window to use the new broker setting.', 'Reload Window');
       if (pick) await vscode.commands.executeCommand('workbench.action.reloadWindow');
     }
@@ -258,6 +274,26 @@ export async function deactivate(): Promise<void> {
 }
 
 // ---- helpers ----------------------------------------------------------------------------------
+
+/**
+ * The federation this window's broker joins: the URL and network from settings, the token from
+ * SecretStorage. No URL set: whatever CLAUDE_PEERS_FEDERATION_* say (usually nothing: this machine only).
+ */
+async function federationOptions(context: vscode.ExtensionContext, s: Settings, log: vscode.LogOutputChannel): Promise<FederationOptions | undefined> {
+  if (!s.federationUrl) return undefined;
+  let url = s.federationUrl;
+  if (/^[a-z][a-z0-9+.-]*:\/\/[^/@]*@/i.test(url)) {
+    // settings.json travels with Settings Sync: a credential written into the URL is not used.
+    url = url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1');
+    log.warn('claudePeers.federation.url holds a credential: it was ignored. Remove it from the setting and use "Claude Peers: Set Federation Token".');
+    void vscode.window.showWarningMessage('Claude Peers: the federation URL setting holds a credential, which settings.json must not keep (Settings Sync copies it). It was ignored: remove it from the URL and run "Set Federation Token".');
+  }
+  const token = (await context.secrets.get(FEDERATION_TOKEN_SECRET)) ?? process.env.CLAUDE_PEERS_FEDERATION_TOKEN ?? null;
+  return {
+    url, network: s.federationNetwork || undefined, token,
+    credsFile: process.env.CLAUDE_PEERS_FEDERATION_CREDS ?? null, caFile: process.env.CLAUDE_PEERS_FEDERATION_CA ?? null,
+  };
+}
 
 function describeRole(s: HostState): string {
   switch (s.role) {

@@ -22,7 +22,12 @@ export const Keys = {
   notifyMessages: 'notifications.messagesToYou',
   notifyConflicts: 'notifications.conflicts',
   notifyWaiting: 'notifications.waitingForYou',
+  federationUrl: 'federation.url',
+  federationNetwork: 'federation.network',
 } as const;
+
+/** Where the federation's NATS token is kept: VS Code's SecretStorage, never settings.json (Settings Sync copies that). */
+export const FEDERATION_TOKEN_SECRET = 'claudePeers.federation.token';
 
 export type ConflictPolicy = 'off' | 'warn' | 'ask';
 
@@ -37,6 +42,9 @@ export interface Settings {
   wakePeer: WakeMode;
   wakeHuman: WakeMode;
   notify: { messages: boolean; conflicts: boolean; waiting: boolean };
+  /** Empty: this machine only. */
+  federationUrl: string;
+  federationNetwork: string;
 }
 
 export function readSettings(): Settings {
@@ -56,6 +64,8 @@ export function readSettings(): Settings {
       conflicts: c.get<boolean>(Keys.notifyConflicts, true),
       waiting: c.get<boolean>(Keys.notifyWaiting, true),
     },
+    federationUrl: (c.get<string>(Keys.federationUrl, '') ?? '').trim(),
+    federationNetwork: (c.get<string>(Keys.federationNetwork, '') ?? '').trim(),
   };
 }
 

@@ -21,7 +21,7 @@ export class StatusBar implements vscode.Disposable {
     const b = this.broker();
     const live = this.dir.livePeers();
     const waiting = live.filter((p) => p.status === 'waiting');
-    const t = statusText({ live: live.length, waiting: waiting.length, conflicts: this.dir.currentConflicts().length }, b);
+    const t = statusText({ live: live.length, waiting: waiting.length, conflicts: this.dir.currentConflicts().length, federation: this.dir.currentFederation() }, b);
     this.main.text = t.text;
     this.main.tooltip = t.tooltip;
     this.main.accessibilityInformation = { label: t.label, role: 'button' };

@@ -2,8 +2,9 @@
 // numbers ("2 peers", not a bare "2"), a tooltip without internals, and an accessible label that
 // reads as a sentence.
 import type { BrokerStatus } from '../protocol/panel.ts';
+import type { FederationStatus } from '../protocol/wire.ts';
 
-export interface StatusCounts { live: number; waiting: number; conflicts: number }
+export interface StatusCounts { live: number; waiting: number; conflicts: number; federation?: FederationStatus | null }
 
 export interface StatusText {
   text: string;
@@ -35,14 +36,20 @@ export function statusText(c: StatusCounts, b: BrokerStatus): StatusText {
   const parts = [`$(organization) ${peers}`];
   if (c.waiting) parts.push(`$(bell-dot) ${c.waiting} waiting`);
   if (c.conflicts) parts.push(`$(warning) ${n(c.conflicts, 'conflict', 'conflicts')}`);
+  const fed = c.federation && c.federation.state !== 'off' ? c.federation : null;
+  if (fed?.state === 'disconnected') parts.push('$(cloud-offline) offline');
   const sentence = [
     c.live ? `${n(c.live, 'Claude Code session', 'Claude Code sessions')} on the peer network` : 'No Claude Code session on the peer network yet',
     c.waiting ? `${c.waiting} waiting for you` : '',
     c.conflicts ? n(c.conflicts, 'file conflict', 'file conflicts') : '',
+    fed?.state === 'disconnected' ? 'other hosts unreachable' : '',
   ].filter(Boolean).join(', ');
+  const fedLine = !fed ? ''
+    : fed.state === 'connected' ? `Federation: connected to ${fed.url} (network "${fed.network}"), ${n(fed.remotePeers, 'peer', 'peers')} on ${n(fed.brokers, 'other host', 'other hosts')}.`
+    : `Federation: disconnected since ${new Date(fed.since ?? Date.now()).toLocaleString()}${fed.problem ? ` (${fed.problem})` : ''}; messages to other hosts wait and go out on reconnect.`;
   return {
     text: parts.join('  '),
-    tooltip: `Claude Peers: ${sentence}.\n${where(b)}\nClick to open the Peers panel.`.replace(/\n\n/g, '\n'),
+    tooltip: `Claude Peers: ${sentence}.\n${where(b)}\n${fedLine}\nClick to open the Peers panel.`.replace(/\n\n+/g, '\n'),
     label: `Claude Peers: ${sentence}. Open the Peers panel.`,
   };
 }

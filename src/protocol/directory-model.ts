@@ -2,7 +2,7 @@
 // webview), and the one reducer that moves it along the broker's event stream. Pure: no I/O, no
 // clock. Changes are applied in place, with an index kept beside the snapshot, so that a burst of
 // a thousand events costs a thousand cheap steps, not a thousand copies.
-import type { BrokerEvent, Claim, Conflict, DeliveryState, LockInfo, Message, Peer } from './wire.ts';
+import type { BrokerEvent, Claim, Conflict, DeliveryState, FederationStatus, LockInfo, Message, Peer } from './wire.ts';
 
 /** How many messages a picture keeps; the panel renders a window of them. */
 export const MESSAGE_CAP = 2000;
@@ -15,6 +15,8 @@ export interface DirectorySnapshot {
   conflicts: Conflict[];
   locks: LockInfo[];
   claims: Claim[];
+  /** The broker's federation (off, connected, disconnected since …); null from a broker without one. */
+  federation: FederationStatus | null;
 }
 
 export type DirectoryChange =
@@ -26,10 +28,11 @@ export type DirectoryChange =
   | { kind: 'message_state'; ids: number[]; toId: string; state: DeliveryState }
   | { kind: 'conflicts'; conflicts: Conflict[] }
   | { kind: 'locks'; locks: LockInfo[] }
-  | { kind: 'claims'; claims: Claim[] };
+  | { kind: 'claims'; claims: Claim[] }
+  | { kind: 'federation'; federation: FederationStatus };
 
 export function emptySnapshot(): DirectorySnapshot {
-  return { connected: false, peers: [], messages: [], conflicts: [], locks: [], claims: [] };
+  return { connected: false, peers: [], messages: [], conflicts: [], locks: [], claims: [], federation: null };
 }
 
 /** A snapshot with the indexes the reducer needs. Build it with createModel. */
@@ -86,6 +89,8 @@ export function changeOf(e: BrokerEvent): DirectoryChange | null {
       return { kind: 'locks', locks: e.locks };
     case 'claims':
       return { kind: 'claims', claims: e.claims };
+    case 'federation':
+      return { kind: 'federation', federation: e.federation };
     case 'hello':
       return null;
   }
@@ -151,6 +156,9 @@ function applyOne(model: DirectoryModel, c: Exclude<DirectoryChange, { kind: 're
       return true;
     case 'claims':
       s.claims = c.claims;
+      return true;
+    case 'federation':
+      s.federation = c.federation;
       return true;
   }
 }

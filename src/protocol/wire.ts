@@ -12,7 +12,8 @@ export { API_PREFIX, MAX_MESSAGE_BYTES, MAX_BODY_BYTES, MAX_HOOK_BODY_BYTES, HUM
 export type PeerStatus = 'working' | 'idle' | 'waiting' | 'gone';
 /** `peer`: a session with our MCP server; `native`: a Claude Code session found on disk without it. */
 export type PeerKind = 'peer' | 'native';
-export type Scope = 'machine' | 'directory' | 'repo';
+/** `network`: every peer of every broker on the federation (see docs/federation.md); `machine` stays local. */
+export type Scope = 'machine' | 'directory' | 'repo' | 'network';
 export type SenderKind = 'peer' | 'human';
 export type DeliveryState = 'queued' | 'delivered' | 'read';
 
@@ -45,6 +46,8 @@ export interface Peer {
   files: FileTouch[];
   registeredAt: string;
   lastSeen: string;
+  /** The repository's identity across machines (normalised remote URL), in network listings. */
+  repo?: string | null;
 }
 
 export interface Message {
@@ -54,6 +57,8 @@ export interface Message {
   fromKind: SenderKind;
   fromCwd: string | null;
   fromRepo: string | null;
+  /** The machine (or container) of a sender on another broker of the federation; absent or null: this machine. */
+  fromHost?: string | null;
   /** Recipient peer id, or HUMAN_ID. */
   toId: string;
   toName: string;
@@ -183,8 +188,29 @@ export type HookInput = z.infer<typeof HookInput>;
 
 /** What anyone may learn without a credential: that a claude-peers broker answers here. */
 export interface Health { ok: true; service: 'claude-peers'; version: string }
+/**
+ * This broker's place on a federation (docs/federation.md): `off` when no URL is set. Never holds
+ * a credential: the URL is shown without user, password or token.
+ */
+export interface FederationStatus {
+  state: 'off' | 'connected' | 'disconnected';
+  /** When the state began (ISO): "disconnected since …". */
+  since: string | null;
+  url: string | null;
+  network: string | null;
+  /** This broker's id on the network (the fingerprint of its signing key). */
+  broker: string | null;
+  host: string | null;
+  /** Other brokers heard from lately, and their live peers. */
+  brokers: number;
+  remotePeers: number;
+  /** Envelopes committed here and not yet taken by NATS. */
+  outbox: number;
+  /** The last connection problem, in words (no credential). */
+  problem: string | null;
+}
 /** GET /v1/status (user's token): what `claude-peers status` shows. */
-export interface BrokerStatus extends Health { pid: number; port: number; home: string; startedAt: string; db: string; peers: number }
+export interface BrokerStatus extends Health { pid: number; port: number; home: string; startedAt: string; db: string; peers: number; federation?: FederationStatus }
 export interface ProofResponse { proof: string }
 export interface RegisterResponse { peer: Peer }
 export interface PeersResponse { peers: Peer[] }
@@ -211,4 +237,6 @@ export type BrokerEvent =
   | { type: 'peer_gone'; peer: Peer }
   | { type: 'conflicts'; conflicts: Conflict[] }
   | { type: 'locks'; locks: LockInfo[] }
-  | { type: 'claims'; claims: Claim[] };
+  | { type: 'claims'; claims: Claim[] }
+  /** Observers only: the federation's state changed. */
+  | { type: 'federation'; federation: FederationStatus };

@@ -80,6 +80,17 @@ describe('the status bar', () => {
     assert.match(busy.tooltip, /This window runs the broker \(port 7899\)/);
     assert.doesNotMatch(busy.tooltip + busy.label, /sqlite|organization/i);
   });
+  test('a federation: its state in the tooltip, "offline" in the text while other hosts are unreachable', () => {
+    const fed = { state: 'connected' as const, since: null, url: 'nats://127.0.0.1:4222', network: 'default', broker: 'b1', host: 'laptop', brokers: 1, remotePeers: 2, outbox: 0, problem: null };
+    const on = statusText({ live: 3, waiting: 0, conflicts: 0, federation: fed }, leader);
+    assert.equal(on.text, '$(organization) 3 peers');
+    assert.match(on.tooltip, /Federation: connected to nats:\/\/127\.0\.0\.1:4222 \(network "default"\), 2 peers on 1 other host\./);
+    const off = statusText({ live: 1, waiting: 0, conflicts: 0, federation: { ...fed, state: 'disconnected', since: '2026-12-01T10:00:00Z', problem: 'connection refused' } }, leader);
+    assert.equal(off.text, '$(organization) 1 peer  $(cloud-offline) offline');
+    assert.match(off.label, /other hosts unreachable/);
+    assert.match(off.tooltip, /Federation: disconnected since .*\(connection refused\); messages to other hosts wait/);
+    assert.doesNotMatch(statusText({ live: 1, waiting: 0, conflicts: 0, federation: { ...fed, state: 'off' } }, leader).tooltip, /Federation/);
+  });
   test('blocked: the problem, and what a click does', () => {
     const b = statusText({ live: 0, waiting: 0, conflicts: 0 }, { role: 'blocked', problem: 'Port 7899 is taken.', port: 7899 });
     assert.match(b.tooltip, /Port 7899 is taken\.\nClick to try again/);

@@ -293,8 +293,11 @@ describe('issue 16: what the human meets', () => {
       ],
     });
     const v = buildView(s, ui(), ctx({ inTerminal: ['w'] }), NOW);
-    const byId = (id: string) => v.groups[0].cards.find((c) => c.id === id)!;
+    const byId = (id: string) => v.groups.flatMap((g) => g.cards).find((c) => c.id === id)!;
     const [w, n, r] = [byId('w'), byId('n'), byId('r')];
+    // A remote peer's folder is on its host: never one of this workspace's, even with the same path.
+    assert.ok(v.groups[0].cards.every((c) => c.id !== 'r'), 'the remote peer is not in the workspace group');
+    assert.equal(r.inWorkspace, false);
     assert.equal(w.statusLabel, 'waiting for you · now');
     assert.equal(v.counts.waiting, 1);
     assert.deepEqual([w.canStop, n.canStop, r.canStop], [false, true, false]);
@@ -306,6 +309,19 @@ describe('issue 16: what the human meets', () => {
     assert.match(html, /data-action="stopSession" data-peer="n"/);
     assert.doesNotMatch(html, /data-action="stopSession" data-peer="r"/);
     assert.match(html, />devbox</);
+  });
+
+  test('a sender on another host is named with it, and a human there is not you', () => {
+    const s = snap({
+      peers: [peer({ id: 'a', name: 'alice' })],
+      messages: [
+        msg({ id: 1, fromId: 'r_b1_x', fromName: 'far', fromHost: 'devbox', toId: 'a', toName: 'alice' }),
+        msg({ id: 2, fromId: 'human', fromName: 'human', fromKind: 'human', fromHost: 'laptop', toId: 'a', toName: 'alice' }),
+      ],
+    });
+    const v = buildView(s, ui(), ctx(), NOW);
+    const names = v.stream.rows.map((r) => r.fromName);
+    assert.deepEqual(names, ['far@devbox', 'human@laptop']);
   });
 
   test('the terminal link is named after the peer, never a terminal title', () => {

@@ -68,7 +68,8 @@ export function card(p: Peer, i: CardInput): PeerCard {
     open,
     inTerminal,
     canStop: p.status !== 'gone' && p.host === null && !inTerminal,
-    inWorkspace: folders.length > 0 && inWorkspace(p.cwd, folders),
+    // A path on another host is not a folder of this workspace, whatever it is called.
+    inWorkspace: p.host === null && folders.length > 0 && inWorkspace(p.cwd, folders),
     conflicts: mine?.size ?? 0,
     unread: i.unreadFrom.get(p.id) ?? 0,
     muted: i.muted.has(p.id),
@@ -95,16 +96,20 @@ export interface PeerLists {
   gone: Peer[];
   here: Peer[];
   elsewhere: Peer[];
+  /** Live peers of other hosts of a federation: their folders are not this machine's. */
+  remote: Peer[];
 }
 
 export function peerLists(peers: readonly Peer[], folders: readonly string[]): PeerLists {
   const live = peers.filter((p) => p.status !== 'gone').sort(byRegistration);
   const gone = peers.filter((p) => p.status === 'gone').sort((a, b) => Date.parse(b.lastSeen) - Date.parse(a.lastSeen));
   const hasWorkspace = folders.length > 0;
+  const local = live.filter((p) => p.host === null);
   return {
     live, gone,
-    here: hasWorkspace ? live.filter((p) => inWorkspace(p.cwd, folders)) : live,
-    elsewhere: hasWorkspace ? live.filter((p) => !inWorkspace(p.cwd, folders)) : [],
+    here: hasWorkspace ? local.filter((p) => inWorkspace(p.cwd, folders)) : local,
+    elsewhere: hasWorkspace ? local.filter((p) => !inWorkspace(p.cwd, folders)) : [],
+    remote: live.filter((p) => p.host !== null),
   };
 }
 
@@ -113,11 +118,12 @@ export function peerGroups(lists: PeerLists, scope: 'workspace' | 'machine', i: 
   const make = (p: Peer) => card(p, i);
   const groups: PeerGroup[] = [];
   if (!folders.length) {
-    if (lists.live.length) groups.push({ id: 'all', label: 'On this machine', cards: lists.live.map(make) });
+    if (lists.here.length) groups.push({ id: 'all', label: 'On this machine', cards: lists.here.map(make) });
   } else {
     if (lists.here.length) groups.push({ id: 'workspace', label: 'This workspace', cards: lists.here.map(make) });
     if (scope === 'machine' && lists.elsewhere.length) groups.push({ id: 'elsewhere', label: 'Elsewhere on this machine', cards: lists.elsewhere.map(make) });
   }
+  if (lists.remote.length) groups.push({ id: 'remote', label: 'On other hosts', cards: lists.remote.map(make) });
   if (i.ui.showGone && lists.gone.length) {
     const goneInScope = scope === 'machine' ? lists.gone : lists.gone.filter((p) => inWorkspace(p.cwd, folders));
     if (goneInScope.length) groups.push({ id: 'gone', label: 'Gone', cards: goneInScope.slice(0, 50).map(make) });

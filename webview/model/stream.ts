@@ -29,7 +29,10 @@ function scopeLabel(m: Message): string {
   }
 }
 
-const senderName = (m: Message) => (m.fromKind === 'human' ? 'you' : m.fromName);
+// A sender on another host of a federation is named with it; a human there is not you.
+const senderName = (m: Message) => (m.fromHost
+  ? `${m.fromKind === 'human' ? 'human' : m.fromName}@${m.fromHost}`
+  : m.fromKind === 'human' ? 'you' : m.fromName);
 const recipientName = (m: Message) => (m.toId === HUMAN_ID ? 'you' : m.toName);
 
 export function toLabel(list: readonly Message[]): string {

@@ -46,7 +46,7 @@ export interface PeerCard {
   muted: boolean;
 }
 
-export interface PeerGroup { id: 'workspace' | 'elsewhere' | 'all' | 'gone'; label: string; cards: PeerCard[] }
+export interface PeerGroup { id: 'workspace' | 'elsewhere' | 'all' | 'remote' | 'gone'; label: string; cards: PeerCard[] }
 
 export interface EmptyState {
   /** Live peers outside the workspace (offered in machine scope). */

@@ -8,10 +8,10 @@ import { fail, respond } from './respond.ts';
 export function registerListPeers(mcp: McpServer, session: PeerSession): void {
   mcp.registerTool('list_peers', {
     title: 'List peer Claude Code sessions',
-    description: 'List the other Claude Code sessions on this machine that are on the claude-peers network (not Claude Code\'s built-in agents): name, id, status, working directory, git branch, what they work on and which files they edit. Use it before messaging a peer or touching shared files.',
+    description: 'List the other Claude Code sessions on the claude-peers network (not Claude Code\'s built-in agents): name, id, status, working directory, git branch, what they work on and which files they edit. Sessions on other machines (a devcontainer, an SSH host, a teammate) are listed with their host when the broker is federated. Use it before messaging a peer or touching shared files.',
     inputSchema: {
-      scope: z.enum(['machine', 'directory', 'repo']).default('machine')
-        .describe('"machine": every session on this machine; "directory": same working directory as you; "repo": same git repository as you.'),
+      scope: z.enum(['machine', 'directory', 'repo', 'network']).default('machine')
+        .describe('"machine": every session on this machine; "directory": same working directory as you; "repo": same git repository as you, on this machine and on other hosts (same remote); "network": every session on every machine of the federation.'),
       limit: z.number().int().min(1).max(500).default(50)
         .describe('At most this many peers, the most relevant first (same repository, then working, then most recently seen).'),
     },
@@ -19,13 +19,16 @@ export function registerListPeers(mcp: McpServer, session: PeerSession): void {
   }, async ({ scope, limit }) => {
     try {
       const me = await session.current();
-      const { peers } = await session.client.get<PeersResponse>('/peers');
-      const inScope = peers.filter((p: Peer) => scope === 'machine'
+      // "repo" and "network" reach other hosts: the broker's network list carries each peer's repository identity.
+      const wide = scope === 'network' || scope === 'repo';
+      const { peers } = await session.client.get<PeersResponse>(wide ? '/peers?network=1' : '/peers');
+      const myRepo = peers.find((p) => p.id === me.id)?.repo ?? null;
+      const inScope = peers.filter((p: Peer) => scope === 'machine' || scope === 'network'
         || (scope === 'directory' && p.cwd === me.cwd)
-        || (scope === 'repo' && (p.gitRoot ?? p.cwd) === (me.gitRoot ?? me.cwd)));
+        || (scope === 'repo' && (p.host ? !!myRepo && p.repo === myRepo : (p.gitRoot ?? p.cwd) === (me.gitRoot ?? me.cwd))));
       const others = inScope.filter((p) => p.id !== me.id);
       const repo = me.gitRoot ?? me.cwd;
-      const rank = (p: Peer) => ((p.gitRoot ?? p.cwd) === repo ? 0 : 2) + (p.status === 'working' ? 0 : 1);
+      const rank = (p: Peer) => ((p.gitRoot ?? p.cwd) === repo || (!!myRepo && p.repo === myRepo) ? 0 : 2) + (p.status === 'working' ? 0 : 1);
       const shown = others
         .sort((a, b) => rank(a) - rank(b) || b.lastSeen.localeCompare(a.lastSeen))
         .slice(0, limit);
