@@ -321,18 +321,25 @@ test('10. a hundred peers waiting for one lock cost the broker almost nothing, a
   await Promise.all(grants.slice(1).map((g, i) => g.catch(() => null).then(() => waiters[i + 1].client.close())));
 });
 
-test('12. brokers racing on a fresh home: one serves, the others say plainly why they stop; a foreign broker is named', { timeout: 60_000 }, async () => {
+test('12. brokers racing on a fresh home: one serves, the others say plainly why they stop; a foreign broker is named', { timeout: 240_000 }, async () => {
   for (let round = 0; round < 5; round++) {
     const home = tempHome();
     const port = await freePort();
-    const runs = Array.from({ length: 3 }, () => new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const p = spawn(process.execPath, [CLI, 'broker', '--port', String(port)], { env: { ...process.env, CLAUDE_PEERS_HOME: home, CLAUDE_PEERS_PORT: '' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    // The winner is stopped once both losers have ended by themselves (never on a timer: on a busy
+    // machine a loser can take seconds to start, and it must meet the winner still serving).
+    const procs = Array.from({ length: 3 }, () => spawn(process.execPath, [CLI, 'broker', '--port', String(port)], { env: { ...process.env, CLAUDE_PEERS_HOME: home, CLAUDE_PEERS_PORT: '' }, stdio: ['ignore', 'ignore', 'pipe'] }));
+    let ended = 0;
+    const runs = procs.map((p) => new Promise<{ code: number | null; stderr: string }>((resolve) => {
       let stderr = '';
-      p.stderr.on('data', (c) => { stderr += c; });
-      const stopAt = setTimeout(() => p.kill('SIGTERM'), 4000);
-      p.on('close', (code) => { clearTimeout(stopAt); resolve({ code, stderr }); });
+      p.stderr!.on('data', (c) => { stderr += c; });
+      p.on('close', (code) => {
+        if (++ended === 2) for (const q of procs) if (q.exitCode === null && q.signalCode === null) q.kill('SIGTERM');
+        resolve({ code, stderr });
+      });
     }));
+    const guard = setTimeout(() => { for (const q of procs) q.kill('SIGKILL'); }, 40_000);
     const results = await Promise.all(runs);
+    clearTimeout(guard);
     const losers = results.filter((r) => !r.stderr.includes('listening on'));
     assert.equal(losers.length, 2, `round ${round}: one broker served: ${results.map((r) => r.stderr).join('\n---\n')}`);
     for (const l of losers) {
