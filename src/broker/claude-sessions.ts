@@ -7,11 +7,12 @@
 // The inbox is Claude Code's undocumented protocol, and Claude Code can switch it off: an optional
 // accelerator only. Everything it carries is also in the store, and hooks or the idle waiter hand
 // over whatever it did not.
-import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, openSync, readFileSync, readdirSync, readSync } from 'node:fs';
 import net from 'node:net';
 import { basename, delimiter, dirname, isAbsolute, join } from 'node:path';
 import { claudeHomeOf } from '../common/identity.ts';
 import type { PeerStatus } from '../protocol/wire.ts';
+import { SESSION_KEY_ENV } from '../protocol/credentials.ts';
 
 export interface SessionFile {
   pid: number;
@@ -44,6 +45,22 @@ function readSmall(path: string, max: number): string | null {
     return null;
   } finally {
     if (fd !== null) closeSync(fd);
+  }
+}
+
+/**
+ * Whether our launcher (the VS Code shim, `claude-peers claude`) started this process: its
+ * environment holds a session key, so its MCP server registers it in a moment. Linux only (/proc,
+ * readable for the user's own processes); elsewhere false.
+ */
+export function launchedByUs(pid: number): boolean {
+  if (process.platform !== 'linux') return false;
+  try {
+    const env = readFileSync(`/proc/${pid}/environ`);
+    const at = env.indexOf(`${SESSION_KEY_ENV}=`);
+    return at === 0 || (at > 0 && env[at - 1] === 0);
+  } catch {
+    return false;
   }
 }
 

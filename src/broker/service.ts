@@ -25,12 +25,15 @@ import { pathKey } from '../common/paths.ts';
 import { Waiters } from './waiters.ts';
 import { EDIT_TOOLS, bashCommand, parseHookInput, seenFrames, taskFromPrompt, toolFilePath } from './hook-input.ts';
 import { handsOver, hookOutput, type HookPolicy } from './hook-output.ts';
-import { claudeHomesOf, readSessionFiles, writeInbox } from './claude-sessions.ts';
+import { claudeHomesOf, launchedByUs, readSessionFiles, writeInbox } from './claude-sessions.ts';
 import { inboxContent } from '../protocol/framing.ts';
 import { processStart } from '../common/process.ts';
 import type { FederationStatus } from '../protocol/wire.ts';
 import { FEDERATION_OFF, type FederationPort } from './federation/port.ts';
 import type { NewMessage } from './store.ts';
+
+/** How long a launched session may take to register before it is listed as a native one. */
+const LAUNCHED_GRACE_MS = 30_000;
 
 /** Who a request acts for, by its credential. */
 export type Principal = { kind: 'user' } | { kind: 'join' } | { kind: 'session'; peerId: string };
@@ -734,6 +737,8 @@ export class PeerService {
           if (changed) this.hub.broadcast({ type: 'peer', peer: changed });
           continue;
         }
+        // One of ours that has not registered yet: not a native session, unless it never does.
+        if (this.registersSoon(f.pid)) continue;
         const git = gitInfo(f.cwd);
         const r = this.store.upsertNative({
           pid: f.pid, pidStart: processStart(f.pid), sessionId: f.sessionId, cwd: f.cwd, gitRoot: git.root, branch: git.branch,
@@ -742,6 +747,18 @@ export class PeerService {
         if (r?.changed) this.hub.broadcast({ type: 'peer', peer: r.peer });
       }
     }
+  }
+
+  /** Launched sessions seen in a session file before they registered: pid → when first seen. */
+  private readonly launchedSeen = new Map<number, number>();
+
+  private registersSoon(pid: number): boolean {
+    if (!launchedByUs(pid)) return false;
+    const now = Date.now();
+    if (this.launchedSeen.size > 1000) this.launchedSeen.clear();
+    const first = this.launchedSeen.get(pid) ?? now;
+    this.launchedSeen.set(pid, first);
+    return now - first < LAUNCHED_GRACE_MS;
   }
 
   close(): void {

@@ -11,9 +11,8 @@ import { openTerminal, typeInTerminal, waitForTerminalText } from './terminal.ts
 import { e2eSkip } from './tools.ts';
 import { freePort, sleep, waitUntil } from './waits.ts';
 import { explorerBadge, openWorkbench, runCommand, screenshot, type Workbench } from './workbench.ts';
-import { extensionUnderTest, claudeTerminalWorld } from './world.ts';
+import { extensionUnderTest, claudeTerminalWorld, servedStatus, userClient } from './world.ts';
 import { startFakeAnthropic, text, toolUse, lastUserText, isMainLoop, toolUsesSoFar, type FakeAnthropic } from '../support/fake-anthropic.ts';
-import { BrokerClient } from '../../src/client/broker-client.ts';
 import type { Conflict, Peer } from '../../src/protocol/wire.ts';
 
 test('claude in two integrated terminals: both join, a shared file raises the warning and the Explorer badge', { skip: e2eSkip(), timeout: 240_000 }, async (t) => {
@@ -44,10 +43,8 @@ test('claude in two integrated terminals: both join, a shared file raises the wa
     const { page } = wb;
 
     // The window hosts the broker: it answers on the configured port with our token.
-    const client = new BrokerClient({ port, credential: null, proofKey: null });
-    await waitUntil(() => client.health(500), 60_000, 'the extension to start the broker');
-    client.credential = readFileSync(join(world.brokerHome, 'token'), 'utf8').trim();
-    client.proofKey = readFileSync(join(world.brokerHome, 'join-token'), 'utf8').trim();
+    await waitUntil(() => servedStatus(world.brokerHome, port, 500), 60_000, 'the extension to start the broker');
+    const client = userClient(world.brokerHome, port);
     // The extension logs how long activation took (target < 300 ms to a ready broker).
     const activation = await waitUntil(() => {
       const log = findFile(cs!.userDataDir, 'Claude Peers.log');
@@ -59,7 +56,7 @@ test('claude in two integrated terminals: both join, a shared file raises the wa
     // The platform VSIX's own Node-API build, not a package's: what desktop VS Code will load too.
     assert.match((await client.get<{ db: string }>('/status')).db, /^better-sqlite3 13\.\S+ \(Node-API, shipped linux-x64 build\)/);
 
-    const peers = async () => (await client.get<{ peers: Peer[] }>('/peers')).peers;
+    const peers = async () => (await client.get<{ peers: Peer[] }>('/peers')).peers.filter((p) => p.kind === 'peer');
     const startClaude = async (n: number) => {
       await openTerminal(page);
       await typeInTerminal(page, 'claude --permission-mode acceptEdits');

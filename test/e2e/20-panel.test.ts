@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Frame } from 'playwright-core';
 import { startCodeServer, type CodeServer } from './code-server.ts';
@@ -18,9 +18,8 @@ import { runAxe, textContrast, webviewFrame, type AxeFinding } from './webview.t
 import {
   explorerBadge, openWorkbench, runCommand, screenshot, setColorTheme, setSidebarWidth, waitForThemeKind, type Workbench,
 } from './workbench.ts';
-import { extensionUnderTest } from './world.ts';
+import { extensionUnderTest, servedStatus, userClient } from './world.ts';
 import { CLI, startMcpPeer, tempHome, type McpPeer } from '../support/processes.ts';
-import { BrokerClient } from '../../src/client/broker-client.ts';
 import type { Conflict, Peer } from '../../src/protocol/wire.ts';
 
 /** `claude-peers hook PostToolUse` for a Write of `file` by the session of `peer`, as Claude Code runs it. */
@@ -87,10 +86,8 @@ test('the Peers panel: cards, conflict, thread, themes, composer, open file', { 
     lap('workbench open');
 
     // The window hosts the broker on the configured port, with the token in our broker home.
-    const client = new BrokerClient({ port, credential: null, proofKey: null });
-    await waitUntil(() => client.health(500), 60_000, 'the extension to start the broker');
-    client.credential = readFileSync(join(brokerHome, 'token'), 'utf8').trim();
-    client.proofKey = readFileSync(join(brokerHome, 'join-token'), 'utf8').trim();
+    await waitUntil(() => servedStatus(brokerHome, port, 500), 60_000, 'the extension to start the broker');
+    const client = userClient(brokerHome, port);
     lap('broker up');
 
     // ---- two real MCP peers with summaries, both editing the shared file, and a thread

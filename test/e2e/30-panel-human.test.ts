@@ -15,9 +15,8 @@ import { e2eSkip } from './tools.ts';
 import { freePort, waitUntil } from './waits.ts';
 import { webviewFrame } from './webview.ts';
 import { clearNotifications, notificationText, openWorkbench, runCommand, screenshot, type Workbench } from './workbench.ts';
-import { extensionUnderTest } from './world.ts';
+import { extensionUnderTest, servedStatus, userClient } from './world.ts';
 import { startMcpPeer, tempHome, type McpPeer } from '../support/processes.ts';
-import { BrokerClient } from '../../src/client/broker-client.ts';
 import type { Message, Peer } from '../../src/protocol/wire.ts';
 
 async function openPanel(page: Page): Promise<Frame> {
@@ -73,10 +72,8 @@ test('the human in the loop: recipients, confirmations, keep in view, read state
     wb = await openWorkbench(cs.url);
     const { page } = wb;
     await page.setViewportSize({ width: 1400, height: 1000 });
-    const client = new BrokerClient({ port, credential: null, proofKey: null });
-    await waitUntil(() => client.health(500), 60_000, 'the extension to start the broker');
-    client.credential = readFileSync(join(brokerHome, 'token'), 'utf8').trim();
-    client.proofKey = readFileSync(join(brokerHome, 'join-token'), 'utf8').trim();
+    await waitUntil(() => servedStatus(brokerHome, port, 500), 60_000, 'the extension to start the broker');
+    const client = userClient(brokerHome, port);
     const allPeers = async () => (await client.get<{ peers: Peer[] }>('/peers?all=1')).peers;
     const messages = async () => (await client.get<{ messages: Message[] }>('/messages?limit=500')).messages;
     // A peer sends as itself only (its own session): through its MCP server's send_message tool.
