@@ -18,6 +18,8 @@ export interface HostState {
   problem: string | null;
   /** Which SQLite driver the broker uses, when this window serves. */
   driver: string | null;
+  /** When this window serves: what was wrong with the database file and where the damaged copy went, if anything. */
+  recovered?: string | null;
 }
 
 export interface BrokerHostOptions {
@@ -117,7 +119,7 @@ export class BrokerHost {
       this.client.refreshSecrets(config, true);
       this.failures = 0;
       this.log(`This window now serves the broker on 127.0.0.1:${config.port} (${this.broker.driver}, ready in ${Date.now() - t0} ms).`);
-      this.set({ role: 'leader', problem: null, driver: this.broker.driver });
+      this.set({ role: 'leader', problem: null, driver: this.broker.driver, recovered: this.broker.recovered });
     } catch (e) {
       if (!(e instanceof PortInUseError)) {
         this.block(`The broker could not start: ${(e as Error).message}`);

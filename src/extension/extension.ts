@@ -93,7 +93,17 @@ export async function activate(context: vscode.ExtensionContext): Promise<{ host
   // A window that becomes blocked later (its leader went away and a foreign program took the
   // port) says so as it did at start, once per problem.
   let toldProblem = state.role === 'blocked' ? state.problem : null;
+  // A damaged database was moved aside when this window started the broker: say so, once.
+  let toldRecovery: string | null = null;
+  const tellRecovery = (s: HostState) => {
+    if (s.role !== 'leader' || !s.recovered || s.recovered === toldRecovery) return;
+    toldRecovery = s.recovered;
+    void vscode.window.showWarningMessage(`Claude Peers: ${s.recovered}`, 'Show Log')
+      .then((pick) => { if (pick) log.show(); });
+  };
+  tellRecovery(state);
   context.subscriptions.push(host.onDidChange((s) => {
+    tellRecovery(s);
     log.info(`Broker role: ${describeRole(s)}.`);
     if (s.role === 'blocked' && s.problem !== toldProblem) void showBlocked(s, log);
     toldProblem = s.role === 'blocked' ? s.problem : null;
