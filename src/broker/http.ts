@@ -45,7 +45,8 @@ export function createApp(deps: AppDeps) {
 
   // Without a credential: that a claude-peers broker answers, and the proof that it is ours.
   app.get(`${API_PREFIX}/health`, (_req, res) => {
-    res.json({ ok: true, service: 'claude-peers', version: VERSION } satisfies Health);
+    const { state, since } = service.federationStatus();
+    res.json({ ok: true, service: 'claude-peers', version: VERSION, federation: { state, since } } satisfies Health);
   });
   app.get(`${API_PREFIX}/proof`, (req, res) => {
     const nonce = typeof req.query.nonce === 'string' ? req.query.nonce : '';

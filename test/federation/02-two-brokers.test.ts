@@ -185,6 +185,10 @@ test('NATS away: local messaging goes on, remote sends wait in the outbox and go
   await waitFor(async () => (await federation(A)).state === 'disconnected', 15_000, 'A to notice');
   const st = cli(A, 'status');
   assert.match(st.stdout, /federation: disconnected since \d{4}-\d\d-\d\dT/);
+  const health = await (await fetch(`http://127.0.0.1:${A.port}/v1/health`)).json() as { federation?: { state: string; since: string | null } };
+  assert.equal(health.federation?.state, 'disconnected', 'the health check, which needs no credential, says so too');
+  assert.match(health.federation?.since ?? '', /^\d{4}-\d\d-\d\dT/);
+  assert.doesNotMatch(JSON.stringify(health), /nats:|url/, 'the health check names no URL');
   const local = await a1.call('send_message', { to: ids.a2.id, message: 'still here' });
   assert.equal(local.isError, false, local.text);
   await waitFor(() => a2.notes.find((n) => n.content.includes('still here')), 5000, 'local delivery without NATS');

@@ -53,8 +53,9 @@ test('the token file holds 256 random bits, private to the user', () => {
 test('health answers without auth, and says no more than that a broker is there', async () => {
   const r = await raw('GET', '/v1/health');
   assert.equal(r.status, 200);
-  assert.deepEqual(Object.keys(r.json).sort(), ['ok', 'service', 'version']);
+  assert.deepEqual(Object.keys(r.json).sort(), ['federation', 'ok', 'service', 'version']);
   assert.equal(r.json.service, 'claude-peers');
+  assert.deepEqual(r.json.federation, { state: 'off', since: null }, 'the federation\'s state, nothing about where');
   // The details are behind the user's token; the broker names its driver there.
   const st = await b.client.get<any>('/status');
   assert.equal(st.pid, b.proc.pid);
