@@ -11,9 +11,8 @@
 // (--plugin-dir): the plugin would name our tools mcp__plugin_claude-peers_claude-peers__*, the
 // channels flag wants a server named claude-peers, and the HTTP hooks carry this launch's port.
 import { spawn } from 'node:child_process';
-import crossSpawn from 'cross-spawn';
 import { accessSync, chmodSync, constants, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync, rmSync } from 'node:fs';
-import { delimiter, join, resolve } from 'node:path';
+import { delimiter, join, resolve, win32 } from 'node:path';
 import { tmpdir } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { SESSION_KEY_ENV } from '../protocol/credentials.ts';
@@ -21,6 +20,7 @@ import { allowOurTools, hooksFor, mcpConfig, SERVER_NAME, type HookPlacement, ty
 import { loadConfig } from '../common/config.ts';
 import { newSessionKey } from '../common/session-key.ts';
 import { BrokerClient } from './broker-client.ts';
+import { windowsCommand } from './windows-command.ts';
 
 export const SHIM_CONFIG = 'shim.json';
 
@@ -165,9 +165,9 @@ function writeIfChanged(path: string, text: string): void {
 
 /** Runs the plan: claude in the foreground with our stdio; resolves with its exit code. */
 export function runPlan(plan: LaunchPlan): Promise<number> {
-  // cross-spawn quotes for cmd.exe when the real claude is a .cmd/.bat (npm's Windows shims).
-  const child = process.platform === 'win32'
-    ? crossSpawn(plan.command, plan.args, { stdio: 'inherit', env: plan.env })
+  const win = process.platform === 'win32' ? windowsCommand(plan.command, plan.args) : null;
+  const child = win
+    ? spawn(win.command, win.args, { stdio: 'inherit', env: plan.env, windowsVerbatimArguments: win.verbatim })
     : spawn(plan.command, plan.args, { stdio: 'inherit', env: plan.env });
   // Ctrl-C reaches claude through the terminal's process group; the launcher must just outlive it.
   process.on('SIGINT', () => {});
@@ -209,6 +209,68 @@ export async function launch(argv: string[], dir: string): Promise<number> {
 
 /** A batch-file string literal: quotes kept out, `%` doubled (cmd expands it even inside quotes). */
 const batQuote = (s: string) => `"${s.replace(/"/g, '').replace(/%/g, '%%')}"`;
+const isAscii = (s: string) => /^[\x20-\x7e]*$/.test(s);
+
+/**
+ * A path in a batch file in `scriptDir`. cmd.exe decodes a batch file in the console's code page,
+ * so letters outside ASCII (C:\Users\Zoë\…) would be misread: the path is written relative to
+ * the script's own folder (`%~dp0`, which cmd derives itself, in Unicode) when that leaves only
+ * ASCII, as it does when the user name is the only such part.
+ */
+function batPath(target: string, scriptDir: string): { text: string; ascii: boolean } {
+  const rel = win32.relative(scriptDir, target);
+  if (rel && !win32.isAbsolute(rel) && isAscii(rel)) return { text: `"%~dp0${rel.replace(/"/g, '').replace(/%/g, '%%')}"`, ascii: true };
+  return { text: batQuote(target), ascii: isAscii(target) };
+}
+
+/**
+ * The Windows `claude.cmd` shim and `claude-peers.cmd` for the folder `dir`. Each is a batch file
+ * with CRLF line ends, `setlocal` (nothing it sets stays in the user's cmd session), no block
+ * around the run (a block would expand %ERRORLEVEL% before node ran) and, only when a path cannot
+ * be written in ASCII, the console switched to UTF-8 for the run and switched back after it.
+ */
+export function windowsShimScripts(dir: string, node: string, cli: string): { claude: string; claudePeers: string } {
+  const n = batPath(node, dir);
+  const c = batPath(cli, dir);
+  const utf8 = !(n.ascii && c.ascii);
+  const enter = utf8 ? ['for /f "tokens=2 delims=:." %%p in (\'chcp\') do set "CLAUDE_PEERS_CP=%%p"', 'chcp 65001 >nul'] : [];
+  const leave = utf8 ? ['set "CLAUDE_PEERS_RC=%ERRORLEVEL%"', 'chcp %CLAUDE_PEERS_CP% >nul', 'exit /b %CLAUDE_PEERS_RC%'] : ['exit /b %ERRORLEVEL%'];
+  const bat = (lines: string[]) => `${lines.join('\r\n')}\r\n`;
+  const claude = bat([
+    '@echo off',
+    'rem Written by the Claude Peers VS Code extension: starts the real claude with the peer network',
+    'rem attached. Switch it off with the setting "claudePeers.terminals.joinPeerNetwork".',
+    'setlocal',
+    ...enter,
+    'set "CLAUDE_PEERS_SHIM_DIR=%~dp0."',
+    `if not exist ${n.text} goto gone`,
+    `if not exist ${c.text} goto gone`,
+    'set "ELECTRON_RUN_AS_NODE=1"',
+    `${n.text} ${c.text} claude-shim %*`,
+    ...leave,
+    ':gone',
+    ...(utf8 ? ['chcp %CLAUDE_PEERS_CP% >nul'] : []),
+    'echo claude-peers: the VS Code extension that installed this shim is gone or was updated; open a new terminal, or remove %~dp0 from PATH. 1>&2',
+    'exit /b 127',
+  ]);
+  const claudePeers = bat([
+    '@echo off',
+    'rem Written by the Claude Peers VS Code extension: the claude-peers command line.',
+    'setlocal',
+    ...enter,
+    `if not exist ${n.text} goto gone`,
+    `if not exist ${c.text} goto gone`,
+    'set "ELECTRON_RUN_AS_NODE=1"',
+    `${n.text} ${c.text} %*`,
+    ...leave,
+    ':gone',
+    ...(utf8 ? ['chcp %CLAUDE_PEERS_CP% >nul'] : []),
+    'echo claude-peers: the VS Code extension that installed this command is gone or was updated; open a new terminal. 1>&2',
+    'exit /b 127',
+  ]);
+  return { claude, claudePeers };
+}
+
 const sq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /**
@@ -221,7 +283,7 @@ export function installShim(dir: string, cfg: ShimConfig): void {
   const { node, cli } = cfg.runtime;
   const sh = `#!/bin/sh
 # Written by the Claude Peers VS Code extension: starts the real claude with the peer network
-# attached. Switch it off with the setting "claudePeers.enrol.enabled".
+# attached. Switch it off with the setting "claudePeers.terminals.joinPeerNetwork".
 dir=$(CDPATH= cd -- "$(dirname -- "$0")" && pwd)
 node=${sq(node)}
 cli=${sq(cli)}
@@ -241,27 +303,12 @@ if [ -x "$node" ] && [ -f "$cli" ]; then ELECTRON_RUN_AS_NODE=1 exec "$node" "$c
 echo "claude-peers: the VS Code extension that installed this command is gone or was updated; open a new terminal." >&2
 exit 127
 `;
-  const cmd = `@echo off\r
-rem Written by the Claude Peers VS Code extension (see the setting claudePeers.enrol.enabled).\r
-set "CLAUDE_PEERS_SHIM_DIR=%~dp0."\r
-if exist ${batQuote(node)} if exist ${batQuote(cli)} (\r
-  set ELECTRON_RUN_AS_NODE=1\r
-  ${batQuote(node)} ${batQuote(cli)} claude-shim %*\r
-  exit /b %ERRORLEVEL%\r
-)\r
-echo claude-peers: the extension that installed this shim is gone; remove %~dp0 from PATH. 1>&2\r
-exit /b 127\r
-`;
-  const peersCmd = `@echo off\r
-set ELECTRON_RUN_AS_NODE=1\r
-${batQuote(node)} ${batQuote(cli)} %*\r
-exit /b %ERRORLEVEL%\r
-`;
+  const win = windowsShimScripts(dir, node, cli);
   writeIfChanged(join(dir, 'claude'), sh);
   chmodSync(join(dir, 'claude'), 0o755);
   writeIfChanged(join(dir, 'claude-peers'), peersSh);
   chmodSync(join(dir, 'claude-peers'), 0o755);
-  writeIfChanged(join(dir, 'claude.cmd'), cmd);
-  writeIfChanged(join(dir, 'claude-peers.cmd'), peersCmd);
+  writeIfChanged(join(dir, 'claude.cmd'), win.claude);
+  writeIfChanged(join(dir, 'claude-peers.cmd'), win.claudePeers);
   writeIfChanged(join(dir, SHIM_CONFIG), JSON.stringify(cfg, null, 2));
 }
