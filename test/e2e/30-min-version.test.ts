@@ -7,41 +7,29 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readlinkSync, realpathSync } from 'node:fs';
 import { e2eSkip } from './tools.ts';
-import { startCodeServer, type CodeServer } from './code-server.ts';
-import { openWorkbench, screenshot, runCommand, type Workbench } from './workbench.ts';
+import { inClaudeWindow } from './claude-window.ts';
+import { screenshot, runCommand } from './workbench.ts';
 import { openTerminal, typeInTerminal } from './terminal.ts';
-import { freePort, waitUntil } from './waits.ts';
+import { waitUntil } from './waits.ts';
 import { webviewFrame } from './webview.ts';
-import { builtVsix, claudeTerminalWorld, servedStatus, userClient } from './world.ts';
+import { builtVsix } from './world.ts';
 import { toolset } from './toolsets.ts';
 import { extensionLog, cmdlineOf } from './desktop-support.ts';
-import { startFakeAnthropic, text, type FakeAnthropic } from '../support/fake-anthropic.ts';
+import { text } from '../support/fake-anthropic.ts';
 import type { Peer } from '../../src/protocol/wire.ts';
 
 const MIN = toolset('min');
 
-test(`${MIN.label}: the packaged VSIX installs, serves the broker on the shipped better-sqlite3 13, a terminal's claude joins and the panel shows it`, { skip: e2eSkip('min'), timeout: 240_000 }, async (t) => {
-  let cs: CodeServer | undefined;
-  let wb: Workbench | undefined;
-  let fake: FakeAnthropic | undefined;
-  try {
-    const vsix = builtVsix();
-    if (!vsix || !vsix.includes('linux-x64')) throw new Error('no linux-x64 VSIX in the repo root: run `node scripts/package.mjs --only linux-x64` (node scripts/test.mjs e2e does)');
-    const world = claudeTerminalWorld();
-    fake = await startFakeAnthropic(() => [text('ok')]);
-    const port = await freePort();
+test(`${MIN.label}: the packaged VSIX installs, serves the broker on the shipped better-sqlite3 13, a terminal's claude joins and the panel shows it`, { skip: e2eSkip('min'), timeout: 240_000 }, (t) => {
+  const vsix = builtVsix();
+  if (!vsix || !vsix.includes('linux-x64')) throw new Error('no linux-x64 VSIX in the repo root: run `node scripts/package.mjs --only linux-x64` (node scripts/test.mjs e2e does)');
+  return inClaudeWindow(t, '30-min-version', {
+    model: () => () => [text('ok')],
+    codeServer: { toolset: 'min', vsixPath: vsix },
     // The terminal runs on this toolset's Node too (the world's default is the newest's).
-    const path = `${MIN.nodeBin}:${world.binDir}`;
-    cs = await startCodeServer({
-      toolset: 'min', folder: world.folder, vsixPath: vsix,
-      settings: { 'terminal.integrated.env.linux': { PATH: `${path}:\${env:PATH}` }, 'claudePeers.port': port, 'claudePeers.wake.peerMessages': 'off' },
-      env: { ...world.env(fake.url), PATH: `${path}:${process.env.PATH}` },
-    });
-    wb = await openWorkbench(cs.url);
-    const { page } = wb;
-
-    const health = await waitUntil(() => servedStatus(world.brokerHome, port, 500), 60_000, 'the extension to serve the broker');
-    const client = userClient(world.brokerHome, port);
+    terminalPath: (world) => `${MIN.nodeBin}:${world.binDir}`,
+    settings: { 'claudePeers.wake.peerMessages': 'off' },
+  }, async ({ world, cs, page, client, status: health }) => {
     t.diagnostic(`broker in ${cmdlineOf(health.pid).slice(0, 160)}`);
     assert.match(cmdlineOf(health.pid), /--type=extensionHost/, 'served from the extension host');
     assert.equal(readlinkSync(`/proc/${health.pid}/exe`), realpathSync(MIN.node), `on this toolset's Node ${MIN.nodeVersion}`);
@@ -61,13 +49,5 @@ test(`${MIN.label}: the packaged VSIX installs, serves the broker on the shipped
     const view = await webviewFrame(page, 'Peers', { timeoutMs: 30_000 });
     await waitUntil(async () => (await view.locator('body').innerText()).includes(peer.name), 30_000, `the panel to show ${peer.name}`, 250);
     t.diagnostic(`screenshot: ${await screenshot(page, '30-min-version')}`);
-  } catch (e) {
-    if (wb) await screenshot(wb.page, '30-min-version-failure').catch(() => undefined);
-    if (cs) t.diagnostic(`code-server output:\n${cs.logs().slice(-3000)}`);
-    throw e;
-  } finally {
-    await wb?.close();
-    await cs?.stop();
-    await fake?.close();
-  }
+  });
 });

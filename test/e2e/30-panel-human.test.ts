@@ -6,8 +6,7 @@
 // the thread; the keyboard reaches the composer at once.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
-import { join } from 'node:path';
+import { realpathSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import type { Frame, Page } from 'playwright-core';
 import { startCodeServer, type CodeServer } from './code-server.ts';
@@ -16,6 +15,7 @@ import { freePort, waitUntil } from './waits.ts';
 import { webviewFrame } from './webview.ts';
 import { clearNotifications, notificationText, openWorkbench, runCommand, screenshot, type Workbench } from './workbench.ts';
 import { extensionUnderTest, servedStatus, userClient } from './world.ts';
+import { extensionLog } from './desktop-support.ts';
 import { startMcpPeer, tempHome, type McpPeer } from '../support/processes.ts';
 import type { Message, Peer } from '../../src/protocol/wire.ts';
 
@@ -33,20 +33,6 @@ function rowInView(view: Frame, id: number): Promise<boolean> {
     const r = row.getBoundingClientRect();
     return r.height > 0 && r.top >= box.top - 1 && r.bottom <= box.bottom + 1;
   }, id);
-}
-
-/** Everything the extension logged so far (its output channel's log files, every extension host). */
-function extensionLog(cs: CodeServer): string {
-  const logs = join(cs.userDataDir, 'logs');
-  const found: string[] = [];
-  const walk = (dir: string) => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      const p = join(dir, e.name);
-      if (e.isDirectory()) walk(p); else if (e.name === 'Claude Peers.log') found.push(readFileSync(p, 'utf8'));
-    }
-  };
-  if (existsSync(logs)) walk(logs);
-  return found.join('\n');
 }
 
 const selectedText = (view: Frame) => view.locator('select#to').evaluate((s) => (s as HTMLSelectElement).selectedOptions[0]?.textContent ?? '');
@@ -130,7 +116,7 @@ test('the human in the loop: recipients, confirmations, keep in view, read state
     lap('keyboard');
 
     // ---- the chosen peer survives a reload; when it ends, it stays chosen, marked gone, Send off
-    await waitUntil(() => extensionLog(cs!).includes(`The composer writes to ${nameB}.`), 10_000, 'the host to keep the recipient');
+    await waitUntil(() => extensionLog(cs!.userDataDir).includes(`The composer writes to ${nameB}.`), 10_000, 'the host to keep the recipient');
     await page.reload({ waitUntil: 'domcontentloaded' });
     await page.waitForSelector('.monaco-workbench .part.statusbar', { state: 'visible', timeout: 60_000 });
     view = await openPanel(page);

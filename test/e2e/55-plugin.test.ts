@@ -7,75 +7,51 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { e2eSkip } from './tools.ts';
-import { startCodeServer, type CodeServer } from './code-server.ts';
-import { openWorkbench, screenshot, runCommand, type Workbench } from './workbench.ts';
+import { inClaudeWindow } from './claude-window.ts';
+import { screenshot, runCommand } from './workbench.ts';
 import { openTerminal, typeInTerminal, waitForTerminalText } from './terminal.ts';
-import { freePort, waitUntil } from './waits.ts';
+import { waitUntil } from './waits.ts';
 import { webviewFrame } from './webview.ts';
-import { extensionUnderTest, claudeTerminalWorld, servedStatus, userClient } from './world.ts';
-import { extensionLog } from './desktop-support.ts';
 import { toolset } from './toolsets.ts';
-import { startFakeAnthropic, text, type FakeAnthropic } from '../support/fake-anthropic.ts';
+import { text } from '../support/fake-anthropic.ts';
 import type { Peer } from '../../src/protocol/wire.ts';
 
-test('Copy Setup, pasted into a terminal: a plain claude joins through the plugin and the panel shows it', { skip: e2eSkip(), timeout: 240_000 }, async (t) => {
-  let cs: CodeServer | undefined;
-  let wb: Workbench | undefined;
-  let fake: FakeAnthropic | undefined;
-  try {
-    const world = claudeTerminalWorld();
-    fake = await startFakeAnthropic(() => [text('ok')]);
-    const port = await freePort();
-    cs = await startCodeServer({
-      folder: world.folder, ...extensionUnderTest(),
-      settings: { ...world.settings(), 'claudePeers.port': port, 'claudePeers.terminals.joinPeerNetwork': false, 'claudePeers.wake.peerMessages': 'off' },
-      env: world.env(fake.url),
-    });
-    wb = await openWorkbench(cs.url);
-    const { page } = wb;
-    await waitUntil(() => servedStatus(world.brokerHome, port, 500), 60_000, 'the extension to serve the broker');
-    const client = userClient(world.brokerHome, port);
-    // What the extension wrote for the plugin's launcher: its Node, its bundles, its port.
-    const runtime = readFileSync(join(world.brokerHome, 'runtime.env'), 'utf8');
-    assert.ok(runtime.includes(`node=${toolset().node}\n`), `code-server's Node runs the bundles:\n${runtime}`);
-    assert.match(runtime, /^cli=.*\/dist\/cli\.js$/m);
-    assert.match(runtime, new RegExp(`^env CLAUDE_PEERS_PORT=${port}$`, 'm'));
+test('Copy Setup, pasted into a terminal: a plain claude joins through the plugin and the panel shows it', { skip: e2eSkip(), timeout: 240_000 }, (t) => inClaudeWindow(t, '55-plugin', {
+  model: () => () => [text('ok')],
+  settings: { 'claudePeers.terminals.joinPeerNetwork': false, 'claudePeers.wake.peerMessages': 'off' },
+}, async ({ world, page, port, client }) => {
+  // What the extension wrote for the plugin's launcher: its Node, its bundles, its port.
+  const runtime = readFileSync(join(world.brokerHome, 'runtime.env'), 'utf8');
+  assert.ok(runtime.includes(`node=${toolset().node}\n`), `code-server's Node runs the bundles:\n${runtime}`);
+  assert.match(runtime, /^cli=.*\/dist\/cli\.js$/m);
+  assert.match(runtime, new RegExp(`^env CLAUDE_PEERS_PORT=${port}$`, 'm'));
 
-    await runCommand(page, 'Claude Peers: Copy Setup for Other Terminals');
-    const dialog = page.locator('.monaco-dialog-box');
-    await dialog.waitFor({ state: 'visible', timeout: 20_000 });
-    await dialog.locator('.monaco-button', { hasText: 'Copy Commands' }).click();
-    const clip = await waitUntil(async () => {
-      const c = await page.evaluate(() => navigator.clipboard.readText()).catch(() => '');
-      return c.includes('claude plugin install') ? c : '';
-    }, 10_000, 'the setup commands on the clipboard');
+  await runCommand(page, 'Claude Peers: Copy Setup for Other Terminals');
+  const dialog = page.locator('.monaco-dialog-box');
+  await dialog.waitFor({ state: 'visible', timeout: 20_000 });
+  await dialog.locator('.monaco-button', { hasText: 'Copy Commands' }).click();
+  const clip = await waitUntil(async () => {
+    const c = await page.evaluate(() => navigator.clipboard.readText()).catch(() => '');
+    return c.includes('claude plugin install') ? c : '';
+  }, 10_000, 'the setup commands on the clipboard');
 
-    await openTerminal(page);
-    await typeInTerminal(page, 'command -v claude');
-    await waitForTerminalText(page, /cp-e2e-bin-\w+\/claude\s*$/m, 20_000); // the real claude: no shim
-    // One at a time: what is typed while a command runs is partly lost to it.
-    const [addLine, installLine, ...rest] = clip.trim().split('\n');
-    assert.equal(rest.length, 0, clip);
-    await typeInTerminal(page, addLine!);
-    await waitForTerminalText(page, /Added marketplace: claude-peers/, 60_000);
-    await typeInTerminal(page, installLine!);
-    await waitForTerminalText(page, /Installed plugin: claude-peers@claude-peers/i, 60_000);
-    await typeInTerminal(page, 'clear; claude');
-    const peer = await waitUntil(async () => (await client.get<{ peers: Peer[] }>('/peers')).peers.find((p) => p.kind === 'peer'), 90_000, 'the plugin\'s session to join');
-    assert.equal(peer.cwd, world.folder);
-    assert.equal(peer.terminalId ?? null, null, 'not started by the shim');
+  await openTerminal(page);
+  await typeInTerminal(page, 'command -v claude');
+  await waitForTerminalText(page, /cp-e2e-bin-\w+\/claude\s*$/m, 20_000); // the real claude: no shim
+  // One at a time: what is typed while a command runs is partly lost to it.
+  const [addLine, installLine, ...rest] = clip.trim().split('\n');
+  assert.equal(rest.length, 0, clip);
+  await typeInTerminal(page, addLine!);
+  await waitForTerminalText(page, /Added marketplace: claude-peers/, 60_000);
+  await typeInTerminal(page, installLine!);
+  await waitForTerminalText(page, /Installed plugin: claude-peers@claude-peers/i, 60_000);
+  await typeInTerminal(page, 'clear; claude');
+  const peer = await waitUntil(async () => (await client.get<{ peers: Peer[] }>('/peers')).peers.find((p) => p.kind === 'peer'), 90_000, 'the plugin\'s session to join');
+  assert.equal(peer.cwd, world.folder);
+  assert.equal(peer.terminalId ?? null, null, 'not started by the shim');
 
-    await runCommand(page, 'Claude Peers: Open Peers Panel');
-    const view = await webviewFrame(page, 'Peers', { timeoutMs: 30_000 });
-    await waitUntil(async () => (await view.locator('body').innerText()).includes(peer.name), 30_000, `the panel to show ${peer.name}`, 250);
-    t.diagnostic(`screenshot: ${await screenshot(page, '55-plugin')}`);
-  } catch (e) {
-    if (wb) await screenshot(wb.page, '55-plugin-failure').catch(() => undefined);
-    if (cs) t.diagnostic(`code-server output:\n${cs.logs().slice(-3000)}\n--- Claude Peers log ---\n${extensionLog(cs.userDataDir).slice(-3000)}`);
-    throw e;
-  } finally {
-    await wb?.close();
-    await cs?.stop();
-    await fake?.close();
-  }
-});
+  await runCommand(page, 'Claude Peers: Open Peers Panel');
+  const view = await webviewFrame(page, 'Peers', { timeoutMs: 30_000 });
+  await waitUntil(async () => (await view.locator('body').innerText()).includes(peer.name), 30_000, `the panel to show ${peer.name}`, 250);
+  t.diagnostic(`screenshot: ${await screenshot(page, '55-plugin')}`);
+}));
