@@ -2,7 +2,7 @@
 // node_modules, 2.1.328), driven by the fake Messages API on loopback: a `claude -p` session whose
 // model asks for N Read calls in a row, one per turn, then answers DONE.
 //
-// Five setups, in the same run, against the same broker:
+// Six setups, in the same run, against the same broker:
 //   none     plain `claude -p`, no MCP server, no hooks (the baseline);
 //   mcp      our MCP server alone (setup-claude's MCP config, no hooks): what of the rest is the
 //            server's presence rather than the hooks';
@@ -11,7 +11,9 @@
 //   command  the setup `claude-peers setup-claude --json` prints (MCP server + command hooks: a
 //            `node dist/hook.js` process per hook), as a terminal outside VS Code would have it;
 //   down     through `claude-peers claude`, with the broker killed at the session's first model
-//            request (HTTP hooks on a port where nothing listens any more).
+//            request (HTTP hooks on a port where nothing listens any more);
+//   nullhttp our MCP server and one HTTP PostToolUse hook, shaped like ours, on a server that
+//            answers {} at once: Claude Code's own cost of an HTTP hook, to tell it from the broker's.
 // A Read triggers one hook of ours (PostToolUse, matcher "*"; PreToolUse only matches edits and
 // Bash), so "per tool call" is per hook here.
 //
@@ -25,6 +27,8 @@
 // request arrives; in the N-call session the gap between two is one whole tool call (answer
 // streamed, tool run, hooks, next request), and the median of those N gaps is taken.
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { QUICK, ms, now, report, run, skipUnless, sleep, stats } from './lib.ts';
@@ -34,7 +38,7 @@ import { CLI, spawnBroker, tempHome, type BrokerProc } from '../test/support/pro
 
 const N = QUICK ? 5 : 20;
 const REPS = QUICK ? 1 : 7;
-const MODES = ['none', 'mcp', 'http', 'command', 'down'] as const;
+const MODES = ['none', 'mcp', 'nullhttp', 'http', 'command', 'down'] as const;
 type Mode = typeof MODES[number];
 const TARGET_MS = 15;
 
@@ -73,6 +77,15 @@ run(async () => {
   writeFileSync(mcpPath, JSON.stringify(printed.mcpConfig));
   writeFileSync(settingsPath, JSON.stringify(printed.settings));
 
+  // Claude Code's own share of an HTTP hook: a server that reads the hook's body and answers {}.
+  const nullServer = createServer((req, res) => { req.resume(); req.on('end', () => { res.setHeader('Content-Type', 'application/json'); res.end('{}'); }); });
+  await new Promise<void>((r) => nullServer.listen(0, '127.0.0.1', r));
+  const nullPort = (nullServer.address() as AddressInfo).port;
+  const nullSettingsPath = join(w.home, 'null-http-settings.json');
+  writeFileSync(nullSettingsPath, JSON.stringify({ hooks: { PostToolUse: [{ matcher: '*', hooks: [{
+    type: 'http', url: `http://127.0.0.1:${nullPort}/v1/hooks/PostToolUse`, headers: { Authorization: 'Bearer $NULL_HOOK_KEY' }, allowedEnvVars: ['NULL_HOOK_KEY'], timeout: 5,
+  }] }] } }));
+
   // The launcher writes settings-command.json only when the broker did not prove itself in time
   // (it falls back to command hooks): a launch that did so is not an HTTP-hook sample.
   const fallback = join(w.brokerHome, 'launch', 'session', 'settings-command.json');
@@ -88,6 +101,7 @@ run(async () => {
     rmSync(fallback, { force: true });
     const r = mode === 'none' ? await runClaude(['-p', 'Read it.', ...userArgs, '--strict-mcp-config'], { env: env(), cwd: w.cwd })
       : mode === 'mcp' ? await runClaude(['-p', 'Read it.', ...userArgs, '--mcp-config', mcpPath, '--strict-mcp-config'], { env: env(), cwd: w.cwd })
+      : mode === 'nullhttp' ? await runClaude(['-p', 'Read it.', ...userArgs, '--mcp-config', mcpPath, '--strict-mcp-config', '--settings', nullSettingsPath], { env: { ...env(), NULL_HOOK_KEY: 'k' }, cwd: w.cwd })
       : mode === 'command' ? await runClaude(['-p', 'Read it.', ...userArgs, '--mcp-config', mcpPath, '--strict-mcp-config', '--settings', settingsPath], { env: env(), cwd: w.cwd })
       : await runLaunched(mode === 'down' ? downWorld(down!) : w, 'Read it.', { args: userArgs });
     await down?.kill();
@@ -126,6 +140,7 @@ run(async () => {
     console.log(`  repetition ${rep + 1}/${REPS}, per tool call: ${MODES.map((m) => `${m} ${ms(perCall[m][rep])} ms (gap ${ms(gap[m][rep])})`).join(', ')}`);
   }
   await w.close();
+  nullServer.close();
 
   const median = (xs: number[]) => stats(xs).p50;
   const extra = (m: Mode, of = perCall) => of[m].map((v, i) => v - of.none[i]);
@@ -133,6 +148,7 @@ run(async () => {
   const label: Record<Mode, string> = {
     none: 'none (plain claude, no claude-peers)',
     mcp: 'our MCP server only, no hooks (for attribution)',
+    nullhttp: 'MCP server + an HTTP hook answering {} at once (Claude Code\'s share)',
     http: 'HTTP hooks (claude-peers claude)',
     command: 'command hooks (setup-claude)',
     down: 'HTTP hooks, broker down',
@@ -142,15 +158,17 @@ run(async () => {
     m === 'none' ? '—' : ms(median(extra(m))), m === 'none' ? '—' : range(extra(m)),
     ms(median(gap[m])), m === 'none' ? '—' : ms(median(extra(m, gap)))]);
   const h = median(extra('http'));
+  const ccShare = median(extra('nullhttp', perCall).map((v, i) => v - extra('mcp')[i]));
+  const ourShare = median(perCall.http.map((v, i) => v - perCall.nullhttp[i]));
   report({
     name: 'tool-call',
     title: 'Cost per tool call with the real Claude Code CLI',
     notes: [
       `Claude Code ${spawnSync(CLAUDE_BIN, ['--version'], { encoding: 'utf8' }).stdout.trim()} in \`-p\` mode, default permission mode with \`--allowedTools Read\`, against the fake Messages API (test/support/fake-anthropic.ts) on loopback; every model turn asks for one Read of a small file.`,
       `Per tool call = (session of ${N} Read calls − session of 0 calls) ÷ ${N}: start-up (Claude Code's, our MCP server's, the SessionStart hook's) and the final turn cancel out. ${REPS} repetition${REPS > 1 ? 's' : ''}; the setups take turns within each (rotated order), the pair's order alternates; medians shown, and the extra cost is the median of each repetition's difference to "none" (range beside it).`,
-      'A Read fires one hook of ours: PostToolUse (matcher "*"); PreToolUse matches only edits and Bash. http: through `claude-peers claude` (the launcher verified the broker; a launch that fell back to command hooks would break the run). command: the MCP server and hooks `claude-peers setup-claude --json` prints (a `node dist/hook.js` process per hook). down: launched, then the broker is killed at the session\'s first model request. mcp: the MCP server alone (no hooks), to tell its presence from the hooks\' cost.',
+      'A Read fires one hook of ours: PostToolUse (matcher "*"); PreToolUse matches only edits and Bash. http: through `claude-peers claude` (the launcher verified the broker; a launch that fell back to command hooks would break the run). command: the MCP server and hooks `claude-peers setup-claude --json` prints (a `node dist/hook.js` process per hook). down: launched, then the broker is killed at the session\'s first model request. mcp: the MCP server alone (no hooks), to tell its presence from the hooks\' cost. nullhttp: the MCP server and one HTTP PostToolUse hook of the same shape on a server in this process that answers {} at once: what Claude Code itself spends on an HTTP hook; http − nullhttp is the broker\'s share.',
       `Gap: the median time between two main-loop requests at the fake model in the ${N}-call session (one whole tool call each; a neighbour's burst moves a few gaps, not the median), median over the repetitions; its extra is the median of per-repetition differences to "none".`,
-      `The broker runs with its default limits; the session times include Claude Code's own work per turn (the fake model answers at once). Target: HTTP hooks ≤ ${TARGET_MS} ms per tool call (median this run: ${ms(h)} ms, ${h <= TARGET_MS ? 'met' : 'not met'}).`,
+      `The broker runs with its default limits; the session times include Claude Code's own work per turn (the fake model answers at once). Target: HTTP hooks ≤ ${TARGET_MS} ms per tool call (median this run: ${ms(h)} ms, ${h <= TARGET_MS ? 'met' : 'not met'}). Of that, an HTTP hook that does nothing costs Claude Code ${ms(ccShare)} ms beyond the MCP server alone (median of nullhttp − mcp), and ours costs ${ms(ourShare)} ms more than that one (median of http − nullhttp).`,
     ],
     tables: [{
       caption: `extra time per tool call against plain claude (ms; ${N} Read calls per session)`,
@@ -158,6 +176,6 @@ run(async () => {
         'gap between model requests, median', 'extra gap vs none, median'],
       rows,
     }],
-    data: { toolCall: { n: N, reps: REPS, perCall, gap, sessions } },
+    data: { toolCall: { n: N, reps: REPS, perCall, gap, sessions, claudeCodeHttpHookMs: ccShare, brokerShareMs: ourShare } },
   });
 });
