@@ -6,8 +6,8 @@
 //
 // Each launch gets a fresh session key in claude's environment (its MCP server and hooks share it,
 // nothing else knows it). When the broker on the port proves itself right now, the hot hooks are
-// HTTP hooks on it (a few ms per tool call instead of a process); otherwise they stay command hooks,
-// which check the broker on every call. We pass --mcp-config and --settings rather than the plugin
+// HTTP hooks on it (no process per hook); otherwise they stay command hooks, which check the
+// broker on every call. We pass --mcp-config and --settings rather than the plugin
 // (--plugin-dir): the plugin would name our tools mcp__plugin_claude-peers_claude-peers__*, the
 // channels flag wants a server named claude-peers, and the HTTP hooks carry this launch's port.
 import { spawn } from 'node:child_process';

@@ -76,7 +76,7 @@ ${pluginCommands}
 #    and let its tools run without a prompt (they message peers; none touches files or runs commands):
 #    add ${JSON.stringify(pluginAllowRule)} to "permissions.allow" in ~/.claude/settings.json.
 
-# 2. Or start sessions with claude-peers instead of claude: the fastest hooks (HTTP, a few ms per tool call).
+# 2. Or start sessions with claude-peers instead of claude: the fastest hooks (HTTP: about 20 ms per tool call, against about 130 ms for 1 and 3).
 #    claude-peers claude [your usual claude arguments]
 
 # 3. Or without plugins: the MCP server for every project (user scope),
