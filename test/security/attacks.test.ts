@@ -302,8 +302,12 @@ test('10. a hundred peers waiting for one lock cost the broker almost nothing, a
   cleanups.push(() => { for (const c of claudes) c.kill('SIGKILL'); });
   const waiters: TestSession[] = [];
   for (const c of claudes) waiters.push(await registerSession(b, { pid: c.pid, cwd: '/w' }));
-  const grants = waiters.map((w) => w.client.post<any>('/locks/deploy/acquire', { waitMs: 10_000 }, 20_000));
-  await waitFor(async () => (await b.client.get<any>('/locks')).locks[0]?.waiters.length === 100, 10_000, 'a hundred in line');
+  // Sent at once, they get in line in whatever order they arrive: the broker's queue says who is first.
+  const grants = waiters.map((w) => w.client.post<any>('/locks/deploy/acquire', { waitMs: 40_000 }, 50_000));
+  const line = await waitFor(async () => {
+    const w = (await b.client.get<any>('/locks')).locks[0]?.waiters as { id: string }[] | undefined;
+    return w?.length === 100 ? w.map((x) => x.id) : null;
+  }, 20_000, 'a hundred in line');
   const cpu = () => { const f = readFileSync(`/proc/${b.proc.pid}/stat`, 'utf8').split(') ')[1].split(' '); return (Number(f[11]) + Number(f[12])) * 10; };
   const c0 = cpu();
   const lat: number[] = [];
@@ -321,7 +325,7 @@ test('10. a hundred peers waiting for one lock cost the broker almost nothing, a
   assert.ok(busy < 0.3, `the broker used ${(busy * 100).toFixed(0)} % of a core while they waited`);
   await holder.client.post('/locks/deploy/release', {});
   const firstGrant = await Promise.race(grants.map((g, i) => g.then((r) => (r.granted ? i : -1))));
-  assert.equal(firstGrant, 0, 'the first in line got it');
+  assert.equal(waiters[firstGrant]?.peer.id, line[0], 'the first in line got it');
   await Promise.all(grants.slice(1).map((g, i) => g.catch(() => null).then(() => waiters[i + 1].client.close())));
 });
 
