@@ -207,8 +207,8 @@ export async function launch(argv: string[], dir: string): Promise<number> {
   return runPlan(plan);
 }
 
-/** A batch-file string literal: quotes kept out, `%` doubled (cmd expands it even inside quotes). */
-const batQuote = (s: string) => `"${s.replace(/"/g, '').replace(/%/g, '%%')}"`;
+/** The inside of a batch-file string literal: quotes kept out, `%` doubled (cmd expands it even inside quotes). */
+const batEscape = (s: string) => s.replace(/"/g, '').replace(/%/g, '%%');
 const isAscii = (s: string) => /^[\x20-\x7e]*$/.test(s);
 
 /**
@@ -219,8 +219,8 @@ const isAscii = (s: string) => /^[\x20-\x7e]*$/.test(s);
  */
 function batPath(target: string, scriptDir: string): { text: string; ascii: boolean } {
   const rel = win32.relative(scriptDir, target);
-  if (rel && !win32.isAbsolute(rel) && isAscii(rel)) return { text: `"%~dp0${rel.replace(/"/g, '').replace(/%/g, '%%')}"`, ascii: true };
-  return { text: batQuote(target), ascii: isAscii(target) };
+  if (rel && !win32.isAbsolute(rel) && isAscii(rel)) return { text: `"%~dp0${batEscape(rel)}"`, ascii: true };
+  return { text: `"${batEscape(target)}"`, ascii: isAscii(target) };
 }
 
 /**
@@ -235,40 +235,32 @@ export function windowsShimScripts(dir: string, node: string, cli: string): { cl
   const utf8 = !(n.ascii && c.ascii);
   const enter = utf8 ? ['for /f "tokens=2 delims=:." %%p in (\'chcp\') do set "CLAUDE_PEERS_CP=%%p"', 'chcp 65001 >nul'] : [];
   const leave = utf8 ? ['set "CLAUDE_PEERS_RC=%ERRORLEVEL%"', 'chcp %CLAUDE_PEERS_CP% >nul', 'exit /b %CLAUDE_PEERS_RC%'] : ['exit /b %ERRORLEVEL%'];
-  const bat = (lines: string[]) => `${lines.join('\r\n')}\r\n`;
-  const claude = bat([
+  /** `cli.js <args>` on the extension's runtime, or `gone` on stderr and 127 when that runtime is gone. */
+  const script = (about: string[], prelude: string[], args: string, gone: string) => `${[
     '@echo off',
-    'rem Written by the Claude Peers VS Code extension: starts the real claude with the peer network',
-    'rem attached. Switch it off with the setting "claudePeers.terminals.joinPeerNetwork".',
+    ...about,
     'setlocal',
     ...enter,
-    'set "CLAUDE_PEERS_SHIM_DIR=%~dp0."',
+    ...prelude,
     `if not exist ${n.text} goto gone`,
     `if not exist ${c.text} goto gone`,
     'set "ELECTRON_RUN_AS_NODE=1"',
-    `${n.text} ${c.text} claude-shim %*`,
+    `${n.text} ${c.text} ${args}`,
     ...leave,
     ':gone',
     ...(utf8 ? ['chcp %CLAUDE_PEERS_CP% >nul'] : []),
-    'echo claude-peers: the VS Code extension that installed this shim is gone or was updated; open a new terminal, or remove %~dp0 from PATH. 1>&2',
+    `echo ${gone} 1>&2`,
     'exit /b 127',
-  ]);
-  const claudePeers = bat([
-    '@echo off',
-    'rem Written by the Claude Peers VS Code extension: the claude-peers command line.',
-    'setlocal',
-    ...enter,
-    `if not exist ${n.text} goto gone`,
-    `if not exist ${c.text} goto gone`,
-    'set "ELECTRON_RUN_AS_NODE=1"',
-    `${n.text} ${c.text} %*`,
-    ...leave,
-    ':gone',
-    ...(utf8 ? ['chcp %CLAUDE_PEERS_CP% >nul'] : []),
-    'echo claude-peers: the VS Code extension that installed this command is gone or was updated; open a new terminal. 1>&2',
-    'exit /b 127',
-  ]);
-  return { claude, claudePeers };
+  ].join('\r\n')}\r\n`;
+  return {
+    claude: script(
+      ['rem Written by the Claude Peers VS Code extension: starts the real claude with the peer network',
+        'rem attached. Switch it off with the setting "claudePeers.terminals.joinPeerNetwork".'],
+      ['set "CLAUDE_PEERS_SHIM_DIR=%~dp0."'], 'claude-shim %*',
+      'claude-peers: the VS Code extension that installed this shim is gone or was updated; open a new terminal, or remove %~dp0 from PATH.'),
+    claudePeers: script(['rem Written by the Claude Peers VS Code extension: the claude-peers command line.'], [], '%*',
+      'claude-peers: the VS Code extension that installed this command is gone or was updated; open a new terminal.'),
+  };
 }
 
 const sq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;

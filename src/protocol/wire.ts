@@ -186,8 +186,7 @@ export type HookInput = z.infer<typeof HookInput>;
 
 // ---- responses -----------------------------------------------------------------------------
 
-/** What anyone may learn without a credential: that a claude-peers broker answers here. */
-/** Without a credential: only what a status check needs (the federation's state, never its URL). */
+/** What anyone may learn without a credential: that a claude-peers broker answers here, and the federation's state (never its URL). */
 export interface Health { ok: true; service: 'claude-peers'; version: string; federation?: Pick<FederationStatus, 'state' | 'since'> }
 /**
  * This broker's place on a federation (docs/federation.md): `off` when no URL is set. Never holds
