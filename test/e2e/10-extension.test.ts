@@ -4,9 +4,9 @@
 // the Explorer badge and the status bar count.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { inClaudeWindow } from './claude-window.ts';
+import { extensionLog } from './desktop-support.ts';
 import { openTerminal, typeInTerminal, waitForTerminalText } from './terminal.ts';
 import { e2eSkip } from './tools.ts';
 import { sleep, waitUntil } from './waits.ts';
@@ -30,8 +30,7 @@ test('claude in two integrated terminals: both join, a shared file raises the wa
 }, async ({ world, cs, page, client }) => {
   // The extension logs how long activation took (target < 300 ms to a ready broker).
   const activation = await waitUntil(() => {
-    const log = findFile(cs.userDataDir, 'Claude Peers.log');
-    const m = log && /Activated in (\d+) ms: this window serves the broker .*?\((better-sqlite3|node:sqlite)\b/.exec(readFileSync(log, 'utf8'));
+    const m = /Activated in (\d+) ms: this window serves the broker .*?\((better-sqlite3|node:sqlite)\b/.exec(extensionLog(cs.userDataDir));
     return m ? { ms: Number(m[1]), driver: m[2] } : null;
   }, 20_000, 'the activation line in the Claude Peers log');
   t.diagnostic(`activation to broker ready: ${activation.ms} ms (${activation.driver})`);
@@ -95,12 +94,3 @@ test('claude in two integrated terminals: both join, a shared file raises the wa
   assert.match(label ?? '', /^Claude Peers: 2 Claude Code sessions on the peer network, 1 file conflict\./);
   t.diagnostic(`screenshot: ${await screenshot(page, '10-conflict')}`);
 }));
-
-function findFile(dir: string, name: string): string | null {
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isFile() && e.name === name) return p;
-    if (e.isDirectory()) { const f = findFile(p, name); if (f) return f; }
-  }
-  return null;
-}
