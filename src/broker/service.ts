@@ -75,6 +75,8 @@ export class PeerService {
   private readonly keyCache = new Map<string, string>();
   /** Messages written into a session's inbox and not yet seen in its transcript, with when. */
   private readonly inboxPending = new Map<string, Map<number, number>>();
+  /** When a peer event last went out for each peer: a hook that moved only its last-seen time waits for the next. */
+  private readonly lastSeenSent = new Map<string, number>();
   private readonly sealKey: Buffer;
   private readonly log: (line: string) => void;
   private lastConflicts = '[]';
@@ -412,7 +414,14 @@ export class PeerService {
       }
       return event === 'SessionEnd' || event === 'UserPromptSubmit' || event === 'PostToolUse' ? this.store.peer(peerId)! : updated;
     });
-    this.hub.broadcast({ type: 'peer', peer });
+    // A hook that changed only when the peer was last seen (a Read's PostToolUse) wakes the
+    // observers at most every LAST_SEEN_EVERY_MS, so panels still see "working · now".
+    const now = Date.now();
+    if (changedVisibly(before, peer) || now - (this.lastSeenSent.get(peerId) ?? 0) >= LAST_SEEN_EVERY_MS) {
+      this.lastSeenSent.set(peerId, now);
+      this.hub.broadcast({ type: 'peer', peer });
+    }
+    if (event === 'SessionEnd') this.lastSeenSent.delete(peerId);
     if (read.length) { this.hub.broadcast({ type: 'message_state', ids: read, toId: peerId, state: 'read' }, peerId); this.fed?.kick(); }
     // The session is working again: an idle-rewake waiter has nothing to do.
     if (event === 'UserPromptSubmit' || event === 'PreToolUse' || event === 'SessionEnd') this.waiters.wake(peerId, 'busy');
@@ -775,3 +784,11 @@ function absolutise(cwd: string, paths: string[]): string[] {
 }
 
 export type { DeliveryState };
+
+const LAST_SEEN_EVERY_MS = 10_000;
+
+function changedVisibly(a: Peer, b: Peer): boolean {
+  const { lastSeen: _a, ...x } = a;
+  const { lastSeen: _b, ...y } = b;
+  return JSON.stringify(x) !== JSON.stringify(y);
+}

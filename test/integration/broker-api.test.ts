@@ -5,13 +5,14 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { statSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { registerSession, spawnBroker, tempHome, fakeClaude, type BrokerProc } from '../support/processes.ts';
+import { registerSession, spawnBroker, tempHome, fakeClaude, waitFor, type BrokerProc } from '../support/processes.ts';
+import type { BrokerEvent } from '../../src/protocol/wire.ts';
 
 let b: BrokerProc;
 let token: string;
 const claude = fakeClaude();
 /** One stand-in claude process per session: a live process under two credentials is refused. */
-const claudes = Array.from({ length: 4 }, () => fakeClaude());
+const claudes = Array.from({ length: 5 }, () => fakeClaude());
 
 before(async () => {
   b = await spawnBroker(tempHome());
@@ -112,6 +113,40 @@ test('happy path: register, summary, send, inbox, ack, hooks, conflicts', async 
   assert.equal(fromHuman.fromName, 'human (VS Code)');
   await a.client.post('/messages', { to: 'human', body: 'all good', replyTo: fromHuman.id });
   assert.equal((await b.client.get<any>('/peers/human/inbox')).messages.at(-1).body, 'all good');
+});
+
+// Every hook used to wake every observer; a Read's PostToolUse changes nothing anyone shows but
+// when the peer was last seen, so it sends no peer event (the stream's order makes this exact:
+// the next event of another kind arrives after whatever the hooks sent).
+test('a hook that changes only last-seen sends no peer event; one that changes what a panel shows does', async () => {
+  const a = await registerSession(b, { pid: claudes[4].pid, cwd: '/w/quiet', gitRoot: '/w' });
+  const seen: BrokerEvent[] = [];
+  let stream: { close(): void } | undefined;
+  await new Promise<void>((resolve) => { stream = b.client.subscribe(null, (e) => seen.push(e), (up) => { if (up) resolve(); }); });
+  const hook = (tool: string, event = 'PostToolUse') => a.client.post<any>(`/hooks/${event}?handover=ack`, { hook_event_name: event, cwd: '/w', tool_name: tool, tool_input: { file_path: '/w/quiet.ts' } });
+  const mark = async (summary: string) => {
+    await a.client.put(`/peers/${a.peer.id}/summary`, { summary });
+    await waitFor(() => seen.some((e) => e.type === 'peer' && e.peer.summary === summary), 10_000, `the "${summary}" event`);
+    return seen.splice(0).filter((e) => e.type === 'peer' && e.peer.id === a.peer.id && e.peer.summary !== summary);
+  };
+  try {
+    await hook('Read'); // working now: shown
+    const t0 = Date.now();
+    await mark('m1');
+    await hook('Read');
+    await hook('Read');
+    const quiet = await mark('m2');
+    // A last-seen-only change still goes out every 10 s; only a machine stalled that long sees one.
+    if (Date.now() - t0 < 9000) assert.deepEqual(quiet, [], 'two Reads while working: no peer event');
+    await hook('Edit');
+    const edited = await mark('m3');
+    assert.equal(edited.length, 1, 'an edit changes the peer\'s files: one event');
+    assert.equal(edited[0].type === 'peer' && edited[0].peer.files[0]?.path, '/w/quiet.ts');
+    await hook('Read', 'Stop');
+    const stopped = await mark('m4');
+    assert.equal(stopped.length, 1, 'idle: one event');
+    assert.equal(stopped[0].type === 'peer' && stopped[0].peer.status, 'idle');
+  } finally { stream?.close(); }
 });
 
 // POST /v1/messages, /ack and /heartbeat are served by a lean hot path before express; a query
