@@ -25,7 +25,7 @@ async function interactive(w: World, opts: { channels: boolean }): Promise<{ t: 
   if (opts.channels) {
     // The research-preview warning appears at every start; "I am using this for local development" is preselected.
     await t.waitForScreen(/Loading development channels[^]*I am using this for local development/, 30_000, 'the development channels warning');
-    t.keys('Enter');
+    await t.answer(/Loading development channels/);
   }
   await t.waitForScreen(/\n❯[ \u00a0]*\n/, 30_000, 'the prompt');
   await w.claudePeer(20_000);
@@ -79,8 +79,7 @@ test('channels off: the Stop hook\'s asyncRewake waiter wakes the idle session w
   assert.equal(removeInboxSockets(w), 1);
   const other = await w.addPeer();
 
-  t.type('hello');
-  t.keys('Enter');
+  await t.submit('hello');
   await t.waitForScreen(/REPLY-1/, 20_000, 'the first answer');
   // The turn ended: the Stop hook ran and the waiter went to the background; the session is idle.
   await waitFor(() => /Hooks: Stop \[[^\]]* hook wait\] moved to the background/.test(readIfExists(debug)), 10_000, 'the waiter to start');

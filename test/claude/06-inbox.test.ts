@@ -104,7 +104,7 @@ test('default permission mode: our tools run without a prompt; a prompt for anyt
   const waiting = await waitFor(async () => { const p = await w.claudePeer(); return p.status === 'waiting' ? p : null; }, 20_000, 'the card to say "waiting for you"')
     .catch(async (e) => { throw new Error(`${e.message}; the peer: ${JSON.stringify(await w.claudePeer().catch(() => null))}\n${t.screen()}`); });
   assert.equal(waiting.status, 'waiting');
-  t.keys('Enter'); // 1. Yes
+  await t.answer(/Do you want to proceed\?/); // 1. Yes
   await t.waitForScreen(/ALL DONE/, 20_000, 'the end of the turn');
   await waitFor(async () => (await w.claudePeer()).status !== 'waiting', 20_000, 'no longer waiting');
 });

@@ -323,6 +323,20 @@ export class TmuxClaude {
     await waitFor(() => { if (!inInput()) return true; this.keys('Enter'); return false; }, timeoutMs, `"${text}" submitted`, 500);
   }
 
+  /**
+   * Answers a dialog: presses `key` until the screen no longer shows `dialog` (a key sent while the
+   * UI is busy can be lost; a second press after the dialog went lands in the empty input, harmlessly).
+   */
+  async answer(dialog: RegExp, key = 'Enter', timeoutMs = 20_000): Promise<void> {
+    let pressedAt = 0;
+    await waitFor(() => {
+      if (!dialog.test(this.screen())) return true;
+      if (Date.now() - pressedAt > 1500) { pressedAt = Date.now(); this.keys(key); }
+      return false;
+    }, timeoutMs, `the dialog ${dialog} answered with ${key}`, 200)
+      .catch((e: Error) => { throw new Error(`${e.message}\n--- screen ---\n${this.screen()}`); });
+  }
+
   waitForScreen(re: RegExp, timeoutMs = 15_000, what = String(re)): Promise<string> {
     return waitFor(() => { const s = this.screen(); return re.test(s) ? s : ''; }, timeoutMs, `screen to show ${what}`)
       .catch((e: Error) => { throw new Error(`${e.message}\n--- screen ---\n${this.screen()}`); });
