@@ -11,10 +11,11 @@ import { BROKER_ID_RE, loadIdentity, openEnvelope } from '../../src/broker/feder
 import { MsgPayload, PeerPayload, msgSubject, publisherOf } from '../../src/broker/federation/envelope.ts';
 import { FedStore } from '../../src/broker/federation/fed-store.ts';
 import { parseRemoteId, remoteId } from '../../src/broker/federation/port.ts';
+import { RemoteDirectory } from '../../src/broker/federation/remote-directory.ts';
 import { Store } from '../../src/broker/store.ts';
 import { openDatabase } from '../../src/broker/sqlite.ts';
 import { channelContent, channelMeta, formatMessages, inboxContent } from '../../src/protocol/framing.ts';
-import type { Message } from '../../src/protocol/wire.ts';
+import type { BrokerEvent, Message } from '../../src/protocol/wire.ts';
 import { tempHome } from '../support/processes.ts';
 
 test('a repository is its remote: scp, https, ssh forms of one remote are one identity; local paths are none', () => {
@@ -180,4 +181,53 @@ test('a message from another host says which host, is never the user, and is ans
     assert.ok(!/<\/?(channel|system|system-reminder)\b/.test(text.replace(/<\/?peer-message[^>]*>/g, '')), text);
   }
   assert.equal(formatMessages([evil]).match(/<\/peer-message>/g)?.length, 1);
+});
+
+test('the remote directory: a broker is live while heard, its peers with it; names resolve, gone peers stay reachable by id', () => {
+  const events: BrokerEvent[] = [];
+  const calls = { files: 0, counts: 0, live: [] as boolean[] };
+  const dir = new RemoteDirectory({
+    staleMs: 60_000, storedHost: () => null, broadcast: (e) => events.push(e), log: () => {},
+    filesChanged: () => calls.files++, countsChanged: () => calls.counts++, livenessChanged: (up) => calls.live.push(up),
+  });
+  const b1 = `b${'1'.repeat(20)}`;
+  const b2 = `b${'2'.repeat(20)}`;
+  const at = new Date().toISOString();
+  const entry = (b: string, id: string, name: string, files: PeerPayload['peer']['files'] = []): PeerPayload => ({
+    t: 'peer', b, peer: { id, name, kind: 'peer', status: 'working', cwd: '/w', gitRoot: '/w', branch: 'main', summary: null, task: null,
+      channels: false, registeredAt: at, lastSeen: at, repo: 'github.com/o/r', files },
+  });
+  // A peer entry before its broker's heartbeat: known, not shown.
+  dir.upsert(b1, entry(b1, 'p_a', 'alice', [{ path: '/w/x.ts', rel: 'x.ts', at, tool: 'Edit' }]));
+  assert.deepEqual(dir.livePeers(), []);
+  assert.equal(events.length, 0);
+  dir.heartbeat(b1, 'laptop', Date.now());
+  assert.deepEqual(calls.live, [true]);
+  assert.deepEqual(dir.livePeers().map((p) => [p.name, p.host]), [['alice', 'laptop']]);
+  assert.deepEqual(events.map((e) => e.type), ['peer'], 'its peers appear with it');
+  assert.equal(dir.edits('github.com/o/r', 'X.ts', 0).length, process.platform === 'linux' ? 0 : 1, 'paths compare as the OS does');
+  assert.equal(dir.edits('github.com/o/r', 'x.ts', 0)[0].name, 'alice@laptop');
+  // Two hosts with an "alice": the bare name is ambiguous, name@host is not.
+  dir.heartbeat(b2, 'desktop', Date.now());
+  dir.upsert(b2, entry(b2, 'p_b', 'alice'));
+  assert.ok(dir.resolve('alice') && 'ambiguous' in dir.resolve('alice')!);
+  assert.deepEqual(dir.resolve('alice@desktop'), { id: remoteId(b2, 'p_b'), name: 'alice@desktop' });
+  assert.deepEqual(dir.resolve('human@laptop'), { id: remoteId(b1, 'human'), name: 'human@laptop' });
+  // A host renamed: its peers follow. A peer that left is gone but still resolves by id.
+  events.length = 0;
+  dir.heartbeat(b1, 'laptop-2', Date.now());
+  assert.equal(dir.peer(remoteId(b1, 'p_a'))!.host, 'laptop-2');
+  dir.drop(remoteId(b2, 'p_b'));
+  assert.equal(dir.peer(remoteId(b2, 'p_b'))!.status, 'gone');
+  assert.deepEqual(dir.resolve('alice'), { id: remoteId(b1, 'p_a'), name: 'alice@laptop-2' });
+  // A broker that said goodbye: gone with its peers at once, its edits no longer count.
+  dir.brokerGone(b1);
+  assert.equal(dir.isLive(b1), false);
+  assert.equal(dir.isLive(`b${'3'.repeat(20)}`), undefined);
+  assert.equal(dir.liveBrokers(), 1);
+  assert.deepEqual(dir.livePeers(), []);
+  assert.equal(dir.peer(remoteId(b1, 'p_a'))!.status, 'gone');
+  assert.deepEqual(dir.edits('github.com/o/r', 'x.ts', 0), []);
+  assert.deepEqual(events.filter((e) => e.type === 'peer_gone').map((e) => e.type === 'peer_gone' && e.peer.id), [remoteId(b2, 'p_b'), remoteId(b1, 'p_a')]);
+  assert.deepEqual(calls.live, [true, true, false]);
 });

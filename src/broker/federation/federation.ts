@@ -9,6 +9,7 @@
 //     consumer, stored there once (a sequence number per direction) before the ack, in order;
 //   - network-wide locks: a KV bucket with revision-checked create, update and delete, and a lease
 //     each holder refreshes, so a lock whose broker vanished expires.
+// What the other brokers said of themselves and their peers is kept in remote-directory.ts.
 // Every envelope is signed by this broker's key (keys.ts) and checked on arrival; everything in
 // one is text another machine controls, cleaned here and framed as such (protocol/framing.ts).
 // When NATS is unreachable nothing local waits for it: sends to remote peers stay in the outbox
@@ -21,7 +22,7 @@ import { readFileSync } from 'node:fs';
 import { VERSION } from '../../common/config.ts';
 import { pathKey } from '../../common/paths.ts';
 import { pathInRepo, repoIdentity } from '../../common/repo-id.ts';
-import { HUMAN_ID, type BrokerEvent, type Conflict, type DeliveryState, type FederationStatus, type LockInfo, type Message, type Peer } from '../../protocol/wire.ts';
+import { type BrokerEvent, type Conflict, type DeliveryState, type FederationStatus, type LockInfo, type Message, type Peer } from '../../protocol/wire.ts';
 import { cleanName } from '../names.ts';
 import type { PeerService } from '../service.ts';
 import { resolveFederation, type FederationConfig, type FederationOptions } from './config.ts';
@@ -30,6 +31,7 @@ import {
   peerKey, presenceBucket, publisherOf, streamName, type MsgPayload, type StatePayload,
 } from './envelope.ts';
 import { FedStore } from './fed-store.ts';
+import { RemoteDirectory } from './remote-directory.ts';
 import { loadIdentity, openEnvelope, type BrokerIdentity } from './keys.ts';
 import { FEDERATION_OFF, parseRemoteId, remoteId, type FederationPort, type Resolved } from './port.ts';
 
@@ -41,8 +43,6 @@ export interface FederationDeps {
   env?: NodeJS.ProcessEnv;
 }
 
-interface RemoteBroker { id: string; host: string; lastHeard: number; live: boolean }
-interface RemotePeer { peer: Peer; broker: string; origin: string; files: { rel: string | null; at: number }[] }
 interface HeldLock { local: string; net: string; revision: number; acquiredAt: number }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -82,8 +82,7 @@ export class Federation implements FederationPort {
   private state: 'connected' | 'disconnected' = 'disconnected';
   private since = Date.now();
   private problem: string | null = null;
-  private readonly brokers = new Map<string, RemoteBroker>();
-  private readonly peers = new Map<string, RemotePeer>();
+  private readonly remote: RemoteDirectory;
   private readonly dirty = new Set<string>();
   private readonly published = new Set<string>();
   private flushTimer: NodeJS.Timeout | null = null;
@@ -117,6 +116,21 @@ export class Federation implements FederationPort {
     }
     this.cfg = cfg;
     this.id = id;
+    this.remote = new RemoteDirectory({
+      staleMs: cfg?.timing.staleMs ?? 0,
+      storedHost: (b) => this.fed.broker(b)?.host ?? null,
+      broadcast: (e) => this.service.hub.broadcast(e),
+      log: this.log,
+      filesChanged: () => this.conflictsChanged(),
+      countsChanged: () => this.announceStatus(),
+      livenessChanged: (cameLive) => {
+        // A lock another broker held may be free now that its broker is gone, or known again.
+        if (cameLive) for (const [net, names] of this.waitingFor) if (!this.remoteHolder(net)) for (const n of names) this.service.networkLockFreed(n);
+        this.conflictsChanged();
+        this.service.publishCoordination();
+        this.announceStatus();
+      },
+    });
     this.outboxCount = this.fed.outboxCount();
   }
 
@@ -129,7 +143,7 @@ export class Federation implements FederationPort {
     this.log(`broker ${this.self} (host "${this.cfg.host}") joins network "${this.net}" at ${this.cfg.displayUrl}`);
     this.untap = this.service.hub.tap((e) => this.onLocalEvent(e));
     const t = this.cfg.timing;
-    this.every(t.beatMs, () => { void this.beat(); this.sweepBrokers(); });
+    this.every(t.beatMs, () => { void this.beat(); this.remote.sweep(); });
     this.every(PRESENCE_REFRESH_MS, () => { for (const p of this.service.store.listPeers()) this.dirty.add(p.id); this.scheduleFlush(); });
     this.every(Math.max(500, Math.floor(t.leaseMs / 3)), () => void this.refreshLocks());
     this.every(1000, () => { if (this.outboxCount) this.kick(); });
@@ -293,10 +307,9 @@ export class Federation implements FederationPort {
 
   status(): FederationStatus {
     if (!this.cfg || !this.id) return { ...FEDERATION_OFF, state: 'disconnected', since: new Date(this.since).toISOString(), problem: this.problem };
-    const live = [...this.brokers.values()].filter((b) => b.live);
     return {
       state: this.state, since: new Date(this.since).toISOString(), url: this.cfg.displayUrl, network: this.net, broker: this.self,
-      host: this.cfg.host, brokers: live.length, remotePeers: this.livePeers().length, outbox: this.outboxCount, problem: this.problem,
+      host: this.cfg.host, brokers: this.remote.liveBrokers(), remotePeers: this.remote.livePeers().length, outbox: this.outboxCount, problem: this.problem,
     };
   }
 
@@ -460,8 +473,8 @@ export class Federation implements FederationPort {
     const pub = publisherOf(e.key, this.net);
     if (!pub || pub.broker === this.self) return;
     if (e.operation !== 'PUT') {
-      if (pub.kind === 'peer' && pub.rest) this.dropPeer(remoteId(pub.broker, pub.rest));
-      if (pub.kind === 'broker') this.brokerGone(pub.broker);
+      if (pub.kind === 'peer' && pub.rest) this.remote.drop(remoteId(pub.broker, pub.rest));
+      if (pub.kind === 'broker') this.remote.brokerGone(pub.broker);
       return;
     }
     const where = kvWhere(presenceBucket(this.net), e.key);
@@ -470,16 +483,9 @@ export class Federation implements FederationPort {
       const payload = this.verified(where, e.value, pub.broker, raw.success ? raw.data.host : null);
       const p = BrokerPayload.safeParse(payload);
       if (!payload || !p.success || p.data.b !== pub.broker) { if (payload) this.refuse(pub.broker, 'not a heartbeat'); return; }
-      const now = Date.now();
       // A heartbeat found when we start may be the last word of a broker that died: judge it by its own clock.
-      const heard = live ? now : Math.min(now, p.data.at);
-      const b = this.brokers.get(pub.broker);
-      const host = p.data.host.trim() || pub.broker;
-      if (b) {
-        b.lastHeard = Math.max(b.lastHeard, heard);
-        if (b.host !== host) { b.host = host; for (const rp of this.peers.values()) if (rp.broker === b.id) this.setPeer(rp, { host }); }
-      } else this.brokers.set(pub.broker, { id: pub.broker, host, lastHeard: heard, live: false });
-      this.sweepBrokers();
+      const now = Date.now();
+      this.remote.heartbeat(pub.broker, p.data.host.trim() || pub.broker, live ? now : Math.min(now, p.data.at));
       return;
     }
     if (pub.kind === 'peer' && pub.rest) {
@@ -487,80 +493,13 @@ export class Federation implements FederationPort {
       const p = PeerPayload.safeParse(payload);
       if (!payload) return;
       if (!p.success || p.data.b !== pub.broker || p.data.peer.id !== pub.rest) { this.refuse(pub.broker, 'not a peer entry'); return; }
-      this.upsertPeer(pub.broker, p.data);
+      this.remote.upsert(pub.broker, p.data);
     }
   }
 
   /** The payload of an envelope before it is verified (only to learn a host label for the pin record). */
   private peekPayload(data: Uint8Array): unknown {
     try { return JSON.parse(JSON.parse(Buffer.from(data).toString('utf8')).p); } catch { return null; }
-  }
-
-  private hostOf(broker: string): string {
-    return this.brokers.get(broker)?.host ?? this.fed.broker(broker)?.host ?? broker;
-  }
-
-  private upsertPeer(broker: string, p: PeerPayload): void {
-    const q = p.peer;
-    const id = remoteId(broker, q.id);
-    const before = this.peers.get(id);
-    const peer: Peer = {
-      id, name: cleanName(q.name) ?? `peer-${q.id.slice(-6)}`, kind: q.kind, host: this.hostOf(broker), pid: 0, sessionId: null,
-      cwd: q.cwd, gitRoot: q.gitRoot, branch: q.branch, tty: null, summary: q.summary, task: q.task, status: q.status,
-      terminalId: null, channels: q.channels, files: q.files.map((f) => ({ path: f.path, at: f.at, tool: f.tool })),
-      registeredAt: q.registeredAt, lastSeen: q.lastSeen, repo: q.repo,
-    };
-    const rp: RemotePeer = { peer, broker, origin: q.id, files: q.files.map((f) => ({ rel: f.rel, at: Date.parse(f.at) || 0 })) };
-    this.peers.set(id, rp);
-    const b = this.brokers.get(broker);
-    if (b?.live) {
-      if (JSON.stringify(before?.peer) !== JSON.stringify(peer)) this.service.hub.broadcast({ type: 'peer', peer });
-      if (JSON.stringify(before?.files) !== JSON.stringify(rp.files)) this.conflictsChanged();
-    }
-    if (!b) this.brokers.set(broker, { id: broker, host: peer.host!, lastHeard: 0, live: false }); // until its heartbeat
-    this.announceStatus();
-  }
-
-  private setPeer(rp: RemotePeer, change: Partial<Peer>): void {
-    rp.peer = { ...rp.peer, ...change };
-    if (this.brokers.get(rp.broker)?.live) this.service.hub.broadcast({ type: rp.peer.status === 'gone' ? 'peer_gone' : 'peer', peer: rp.peer });
-  }
-
-  private dropPeer(id: string): void {
-    const rp = this.peers.get(id);
-    if (!rp) return;
-    const wasLive = this.brokers.get(rp.broker)?.live && rp.peer.status !== 'gone';
-    // Kept as gone: a message to it by id or name@host still reaches its broker, as for a local peer.
-    rp.peer = { ...rp.peer, status: 'gone' };
-    rp.files = [];
-    if (wasLive) { this.service.hub.broadcast({ type: 'peer_gone', peer: rp.peer }); this.conflictsChanged(); }
-    this.announceStatus();
-  }
-
-  private brokerGone(broker: string): void {
-    const b = this.brokers.get(broker);
-    if (b) b.lastHeard = 0;
-    this.sweepBrokers();
-  }
-
-  /** Brokers heard from lately are live with their peers; the rest are gone, with theirs. */
-  private sweepBrokers(): void {
-    const now = Date.now();
-    const stale = this.cfg!.timing.staleMs;
-    let changed = false;
-    for (const b of this.brokers.values()) {
-      const live = now - b.lastHeard < stale;
-      if (live === b.live) continue;
-      b.live = live;
-      changed = true;
-      this.log(`broker ${b.id} (host "${b.host}") is ${live ? 'live' : 'gone'}`);
-      for (const rp of this.peers.values()) {
-        if (rp.broker !== b.id || rp.peer.status === 'gone') continue;
-        this.service.hub.broadcast(live ? { type: 'peer', peer: rp.peer } : { type: 'peer_gone', peer: { ...rp.peer, status: 'gone' } });
-      }
-      if (live) for (const [net, names] of this.waitingFor) if (!this.remoteHolder(net)) for (const n of names) this.service.networkLockFreed(n);
-    }
-    if (changed) { this.conflictsChanged(); this.service.publishCoordination(); this.announceStatus(); }
   }
 
   private conflictTimer: NodeJS.Timeout | null = null;
@@ -572,41 +511,13 @@ export class Federation implements FederationPort {
 
   // ---- the port: peers -------------------------------------------------------------------
 
-  livePeers(): Peer[] {
-    const out: Peer[] = [];
-    for (const rp of this.peers.values()) if (rp.peer.status !== 'gone' && this.brokers.get(rp.broker)?.live) out.push(rp.peer);
-    return out;
-  }
+  livePeers(): Peer[] { return this.remote.livePeers(); }
 
-  peer(id: string): Peer | null {
-    const rp = this.peers.get(id);
-    if (!rp) return null;
-    return this.brokers.get(rp.broker)?.live ? rp.peer : { ...rp.peer, status: 'gone' };
-  }
+  peer(id: string): Peer | null { return this.remote.peer(id); }
 
   repoOf(gitRoot: string | null): string | null { return repoIdentity(gitRoot); }
 
-  resolve(to: string): Resolved {
-    const t = to.trim();
-    const rp = this.peers.get(t);
-    const display = (p: Peer) => `${p.name}@${p.host}`;
-    if (rp) return { id: t, name: display(rp.peer) };
-    const human = /^r_(b[0-9a-f]{20})_human$/.exec(t);
-    if (human && this.brokers.has(human[1])) return { id: t, name: `human@${this.hostOf(human[1])}` };
-    const at = t.lastIndexOf('@');
-    const name = (at > 0 ? t.slice(0, at) : t).toLowerCase();
-    const host = at > 0 ? t.slice(at + 1).toLowerCase() : null;
-    if (name === HUMAN_ID && host) {
-      const bs = [...this.brokers.values()].filter((b) => b.live && b.host.toLowerCase() === host);
-      if (bs.length === 1) return { id: remoteId(bs[0].id, HUMAN_ID), name: `human@${bs[0].host}` };
-    }
-    const hits = [...this.peers.values()].filter((x) => x.peer.name === name && (host === null || (x.peer.host ?? '').toLowerCase() === host));
-    const live = hits.filter((x) => x.peer.status !== 'gone' && this.brokers.get(x.broker)?.live);
-    const pick = live.length ? live : hits;
-    if (pick.length === 1) return { id: pick[0].peer.id, name: display(pick[0].peer) };
-    if (pick.length > 1) return { ambiguous: pick.slice(0, 10).map((x) => `${display(x.peer)} (id ${x.peer.id})`) };
-    return null;
-  }
+  resolve(to: string): Resolved { return this.remote.resolve(to); }
 
   // ---- the port: messages out ------------------------------------------------------------
 
@@ -783,7 +694,7 @@ export class Federation implements FederationPort {
       from: {
         id: remoteId(from, p.from.id),
         name: p.from.kind === 'human' ? (p.from.name.trim() || 'human') : (cleanName(p.from.name) ?? `peer-${p.from.id.slice(-6)}`),
-        kind: p.from.kind, cwd: p.from.cwd, repo: p.from.repo, host: this.hostOf(from),
+        kind: p.from.kind, cwd: p.from.cwd, repo: p.from.repo, host: this.remote.hostOf(from),
         sentAt: Math.abs(p.sentAt - now) < 86_400_000 ? p.sentAt : now,
       },
       to: p.to.map((t) => t.id),
@@ -797,27 +708,16 @@ export class Federation implements FederationPort {
 
   // ---- conflicts -------------------------------------------------------------------------
 
-  private remoteEdits(repo: string, rel: string, since: number): { id: string; name: string; at: string; how: 'edit' }[] {
-    const key = pathKey(rel);
-    const out: { id: string; name: string; at: string; how: 'edit' }[] = [];
-    for (const rp of this.peers.values()) {
-      if (rp.peer.repo !== repo || rp.peer.status === 'gone' || !this.brokers.get(rp.broker)?.live) continue;
-      const hit = rp.files.find((f) => f.rel !== null && pathKey(f.rel) === key && f.at >= since);
-      if (hit) out.push({ id: rp.peer.id, name: `${rp.peer.name}@${rp.peer.host}`, at: new Date(hit.at).toISOString(), how: 'edit' });
-    }
-    return out;
-  }
-
   conflictsOn(peer: Peer, path: string): Conflict[] {
     const repo = repoIdentity(peer.gitRoot);
     const rel = pathInRepo(peer.gitRoot, path);
-    if (!repo || !rel || !this.peers.size) return [];
-    const peers = this.remoteEdits(repo, rel, Date.now() - this.service.store.opts.conflictWindowMs);
+    if (!repo || !rel || this.remote.empty) return [];
+    const peers = this.remote.edits(repo, rel, Date.now() - this.service.store.opts.conflictWindowMs);
     return peers.length ? [{ path, peers }] : [];
   }
 
   conflicts(touches: { peerId: string; peerName: string; path: string; at: number }[], peers: Peer[]): Conflict[] {
-    if (!this.peers.size) return [];
+    if (this.remote.empty) return [];
     const since = Date.now() - this.service.store.opts.conflictWindowMs;
     const roots = new Map(peers.map((p) => [p.id, p.gitRoot]));
     const byPath = new Map<string, Conflict>();
@@ -826,7 +726,7 @@ export class Federation implements FederationPort {
       const repo = repoIdentity(root);
       const rel = pathInRepo(root, t.path);
       if (!repo || !rel || t.at < since) continue;
-      const remote = this.remoteEdits(repo, rel, since);
+      const remote = this.remote.edits(repo, rel, since);
       if (!remote.length) continue;
       const c = byPath.get(pathKey(t.path)) ?? { path: t.path, peers: [] };
       for (const q of [{ id: t.peerId, name: t.peerName, at: new Date(t.at).toISOString(), how: 'edit' as const }, ...remote]) {
@@ -874,7 +774,7 @@ export class Federation implements FederationPort {
 
   private remoteHolder(net: string): LockPayload | null {
     const e = this.remoteLockEntries.get(this.lockKey(net));
-    return e && e.b !== this.self && e.expiresAt > Date.now() && this.brokers.get(e.b)?.live !== false ? e : null;
+    return e && e.b !== this.self && e.expiresAt > Date.now() && this.remote.isLive(e.b) !== false ? e : null;
   }
 
   private lockInfo(p: LockPayload): LockInfo {
