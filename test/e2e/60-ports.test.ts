@@ -9,14 +9,20 @@
 //   - another port where the provider API works (code-server): the provider;
 //   - another port without it: VS Code forwards it (the control), the extension offers once to
 //     add the entry to the user's settings, and after the click and a reload it is left alone.
+// VS Code never auto-forwards a port that was listening at its first scan (its "initial
+// candidates"), and that scan runs in the extension host that starts the broker: which comes
+// first is a race. So the broker's port is held (bound, not listening: no candidate) until VS Code
+// has forwarded the control server, and the broker then binds as a new listener, as it does when
+// a window takes over; a second control server started after that proves VS Code scanned since.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { e2eSkip } from './tools.ts';
 import { startCodeServer, type CodeServer } from './code-server.ts';
 import { openWorkbench, screenshot, runCommand, type Workbench } from './workbench.ts';
-import { openTerminal, typeInTerminal } from './terminal.ts';
+import { openTerminal, terminalText, typeInTerminal } from './terminal.ts';
 import { waitUntil } from './waits.ts';
 import { extensionUnderTest, servedStatus } from './world.ts';
 import {
@@ -48,15 +54,36 @@ function isolatedTest(name: string, body: (t: TestContext) => Promise<void>): vo
   });
 }
 
-interface Window { cs: CodeServer; wb: Workbench; brokerHome: string; port: number }
+interface Window { cs: CodeServer; wb: Workbench; brokerHome: string; port: number; hold?: ChildProcess }
 
-async function open(port: number, env: NodeJS.ProcessEnv = {}): Promise<Window> {
+/** Binds 127.0.0.1:port without listening: nobody can take it, and no port scan lists it. */
+async function holdPort(port: number): Promise<ChildProcess> {
+  const p = spawn('python3', ['-c', `import socket,sys,time\ns=socket.socket()\ns.bind(('127.0.0.1',${port}))\nprint('held',flush=True)\ntime.sleep(3600)`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    p.stdout!.once('data', () => resolve());
+    p.once('exit', (code) => reject(new Error(`could not hold port ${port} (python3 exited ${code})`)));
+  });
+  return p;
+}
+
+/**
+ * A window whose broker binds `port` only after VS Code is scanning for ports (see the top): the
+ * port is held while the window opens and until the control server is forwarded.
+ */
+async function open(w: Partial<Window>, port: number, env: NodeJS.ProcessEnv = {}): Promise<Window> {
   const folder = projectDir('cp-e2e-ports-');
-  const brokerHome = tempHome('cp-e2e-peers-');
-  const cs = await startCodeServer({ folder, ...extensionUnderTest(), settings: { 'claudePeers.port': port }, env: { CLAUDE_PEERS_HOME: brokerHome, ...env } });
-  const wb = await openWorkbench(cs.url);
-  await waitUntil(() => servedStatus(brokerHome, port, 500), 60_000, `the extension to serve the broker on ${port}`);
-  return { cs, wb, brokerHome, port };
+  w.brokerHome = tempHome('cp-e2e-peers-');
+  w.port = port;
+  w.hold = await holdPort(port);
+  w.cs = await startCodeServer({ folder, ...extensionUnderTest(), settings: { 'claudePeers.port': port }, env: { CLAUDE_PEERS_HOME: w.brokerHome, ...env } });
+  w.wb = await openWorkbench(w.cs.url);
+  // Activated first: a terminal opened before the extension set its environment is relaunched by
+  // VS Code (terminal.integrated.environmentChangesRelaunch), perhaps while the control is typed.
+  await waitUntil(() => /\] Ready in \d+ ms\./.test(extensionLog(w.cs!.userDataDir)), 60_000, 'the extension to activate');
+  await controlForwarded(w as Window);
+  w.hold.kill();
+  await waitUntil(() => servedStatus(w.brokerHome!, port, 500), 60_000, `the extension to serve the broker on ${port} once the port is free`);
+  return w as Window;
 }
 
 /**
@@ -67,7 +94,11 @@ async function controlForwarded(w: Window, notified = true, control = CONTROL): 
   await openTerminal(w.wb.page);
   await typeInTerminal(w.wb.page, `python3 -m http.server ${control} --bind 127.0.0.1`);
   await runCommand(w.wb.page, 'Ports: Focus on Ports View');
-  await waitUntil(async () => (await forwardedPorts(w.wb.page)).some((p) => p.port === control), 60_000, `VS Code to forward the control server's port ${control}`, 250);
+  await waitUntil(async () => (await forwardedPorts(w.wb.page)).some((p) => p.port === control), 60_000, `VS Code to forward the control server's port ${control}`, 250)
+    .catch(async (e) => {
+      await runCommand(w.wb.page, 'Terminal: Focus Terminal').catch(() => undefined);
+      throw new Error(`${(e as Error).message}\n--- terminal ---\n${await terminalText(w.wb.page).catch(() => '(unreadable)')}`);
+    });
   if (notified) {
     await waitUntil(async () => (await notificationTexts(w.wb.page)).some((n) => new RegExp(`running on port ${control} is available`).test(n)), 30_000, `VS Code's notification for the control port ${control}`, 250);
   }
@@ -76,6 +107,7 @@ async function controlForwarded(w: Window, notified = true, control = CONTROL): 
 async function close(w: Partial<Window>, t: TestContext, name: string, failed: unknown): Promise<void> {
   if (failed && w.wb) await screenshot(w.wb.page, `${name}-failure`).catch(() => undefined);
   if (failed && w.cs) t.diagnostic(`code-server output:\n${w.cs.logs().slice(-3000)}\n--- Claude Peers log ---\n${extensionLog(w.cs.userDataDir).slice(-2000)}`);
+  w.hold?.kill();
   await w.wb?.close();
   await w.cs?.stop();
 }
@@ -86,11 +118,11 @@ async function notNamed(w: Window, port: number): Promise<void> {
 }
 
 isolatedTest('the broker on the default port 7899 is never offered for forwarding (the contributed remote.portsAttributes default)', async (t) => {
-  let w: Partial<Window> = {};
+  const w: Partial<Window> = {};
   let failed: unknown;
   try {
-    w = await open(7899, { CLAUDE_PEERS_PORT_ATTRIBUTES: 'settings' });
-    await controlForwarded(w as Window);
+    await open(w, 7899, { CLAUDE_PEERS_PORT_ATTRIBUTES: 'settings' });
+    await controlForwarded(w as Window, false, CONTROL + 1);
     const ports = await forwardedPorts(w.wb!.page);
     t.diagnostic(`the Ports view: ${JSON.stringify(ports.map((p) => p.row))}`);
     assert.ok(!ports.some((p) => p.port === 7899), 'the broker\'s port is not forwarded');
@@ -101,11 +133,11 @@ isolatedTest('the broker on the default port 7899 is never offered for forwardin
 });
 
 isolatedTest('a broker on another port is never offered for forwarding where the port attributes provider works (code-server)', async (t) => {
-  let w: Partial<Window> = {};
+  const w: Partial<Window> = {};
   let failed: unknown;
   try {
-    w = await open(OTHER);
-    await controlForwarded(w as Window);
+    await open(w, OTHER);
+    await controlForwarded(w as Window, false, CONTROL + 1);
     assert.ok(!(await forwardedPorts(w.wb!.page)).some((p) => p.port === OTHER), 'the broker\'s port is not forwarded');
     await notNamed(w as Window, OTHER);
     assert.match(extensionLog(w.cs!.userDataDir), new RegExp(`\\[ports\\] Port ${OTHER} is never offered for forwarding \\(a port attributes provider\\)`));
@@ -114,16 +146,15 @@ isolatedTest('a broker on another port is never offered for forwarding where the
 });
 
 isolatedTest('a broker on another port without the provider: VS Code forwards it, the extension offers once to stop that, and after the click it is left alone', async (t) => {
-  let w: Partial<Window> = {};
+  const w: Partial<Window> = {};
   let failed: unknown;
   try {
-    w = await open(OTHER, { CLAUDE_PEERS_PORT_ATTRIBUTES: 'settings' });
+    await open(w, OTHER, { CLAUDE_PEERS_PORT_ATTRIBUTES: 'settings' });
     const { page } = w.wb!;
     const offer = new RegExp(`the broker listens on port ${OTHER}`);
     const text = await waitUntil(async () => (await notificationTexts(page)).find((n) => offer.test(n)), 30_000, 'the offer');
     t.diagnostic(`the offer: ${text}`);
     // The control: nothing keeps VS Code from forwarding this port yet.
-    await controlForwarded(w as Window, false);
     const before = await waitUntil(async () => (await forwardedPorts(page)).find((p) => p.port === OTHER), 30_000, `VS Code to forward the broker's port ${OTHER} (no entry yet)`, 250);
     t.diagnostic(`before the click: ${before.row}`);
 

@@ -59,6 +59,9 @@ export async function inClaudeWindow(t: TestContext, name: string, opts: ClaudeW
     });
     wb = await openWorkbench(cs.url);
     const status = await waitUntil(() => servedStatus(world.brokerHome, port, 500), 60_000, 'the extension to serve the broker');
+    // Activation done: a terminal opened before the extension set its environment may be relaunched
+    // by VS Code (terminal.integrated.environmentChangesRelaunch) while a command is typed into it.
+    await waitUntil(() => /\] Ready in \d+ ms\./.test(extensionLog(cs!.userDataDir)), 30_000, 'the extension to finish activating');
     await body({ world, fake, cs, page: wb.page, port, client: userClient(world.brokerHome, port), status });
   } catch (e) {
     if (wb) await screenshot(wb.page, `${name}-failure`).catch(() => undefined);
