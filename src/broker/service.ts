@@ -722,7 +722,7 @@ export class PeerService {
   sweep(alive: (pid: number) => boolean): Peer[] {
     this.scanClaudeSessions(alive);
     const gone = this.store.sweep(alive, (id) => this.hub.connected(id));
-    for (const peer of gone) this.hub.broadcast({ type: 'peer_gone', peer });
+    for (const peer of gone) { this.lastSeenSent.delete(peer.id); this.hub.broadcast({ type: 'peer_gone', peer }); }
     this.cleanupCoordination();
     this.publishCoordination();
     this.publishConflicts();
