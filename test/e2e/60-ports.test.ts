@@ -26,7 +26,7 @@ import { openTerminal, terminalText, typeInTerminal } from './terminal.ts';
 import { waitUntil } from './waits.ts';
 import { extensionUnderTest, servedStatus } from './world.ts';
 import {
-  IN_PRIVATE_NETWORK, privateNetworkMissingReason, runInPrivateNetwork, forwardedPorts, notificationTexts, clickNotificationButton, extensionLog, running,
+  IN_PRIVATE_NETWORK, privateNetworkMissingReason, runInPrivateNetwork, forwardedPorts, notificationTexts, clickNotificationButton, extensionLog, extensionReady, running,
 } from './desktop-support.ts';
 import { projectDir } from '../support/claude-cli.ts';
 import { tempHome } from '../support/processes.ts';
@@ -58,7 +58,7 @@ interface Window { cs: CodeServer; wb: Workbench; brokerHome: string; port: numb
 
 /** Binds 127.0.0.1:port without listening: nobody can take it, and no port scan lists it. */
 async function holdPort(port: number): Promise<ChildProcess> {
-  const p = spawn('python3', ['-c', `import socket,sys,time\ns=socket.socket()\ns.bind(('127.0.0.1',${port}))\nprint('held',flush=True)\ntime.sleep(3600)`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const p = spawn('python3', ['-c', `import socket,time\ns=socket.socket()\ns.bind(('127.0.0.1',${port}))\nprint('held',flush=True)\ntime.sleep(3600)`], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
     p.stdout!.once('data', () => resolve());
     p.once('exit', (code) => reject(new Error(`could not hold port ${port} (python3 exited ${code})`)));
@@ -77,9 +77,7 @@ async function open(w: Partial<Window>, port: number, env: NodeJS.ProcessEnv = {
   w.hold = await holdPort(port);
   w.cs = await startCodeServer({ folder, ...extensionUnderTest(), settings: { 'claudePeers.port': port }, env: { CLAUDE_PEERS_HOME: w.brokerHome, ...env } });
   w.wb = await openWorkbench(w.cs.url);
-  // Activated first: a terminal opened before the extension set its environment is relaunched by
-  // VS Code (terminal.integrated.environmentChangesRelaunch), perhaps while the control is typed.
-  await waitUntil(() => /\] Ready in \d+ ms\./.test(extensionLog(w.cs!.userDataDir)), 60_000, 'the extension to activate');
+  await extensionReady(w.cs.userDataDir);
   await controlForwarded(w as Window);
   w.hold.kill();
   await waitUntil(() => servedStatus(w.brokerHome!, port, 500), 60_000, `the extension to serve the broker on ${port} once the port is free`);

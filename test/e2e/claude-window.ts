@@ -5,7 +5,7 @@
 import type { TestContext } from 'node:test';
 import type { Page } from 'playwright-core';
 import { startCodeServer, type CodeServer, type CodeServerOptions } from './code-server.ts';
-import { extensionLog } from './desktop-support.ts';
+import { extensionLog, extensionReady } from './desktop-support.ts';
 import { freePort, waitUntil } from './waits.ts';
 import { openWorkbench, screenshot, type Workbench } from './workbench.ts';
 import { claudeTerminalWorld, extensionUnderTest, servedStatus, userClient, type ClaudeTerminalWorld } from './world.ts';
@@ -59,9 +59,7 @@ export async function inClaudeWindow(t: TestContext, name: string, opts: ClaudeW
     });
     wb = await openWorkbench(cs.url);
     const status = await waitUntil(() => servedStatus(world.brokerHome, port, 500), 60_000, 'the extension to serve the broker');
-    // Activation done: a terminal opened before the extension set its environment may be relaunched
-    // by VS Code (terminal.integrated.environmentChangesRelaunch) while a command is typed into it.
-    await waitUntil(() => /\] Ready in \d+ ms\./.test(extensionLog(cs!.userDataDir)), 30_000, 'the extension to finish activating');
+    await extensionReady(cs.userDataDir, 30_000);
     await body({ world, fake, cs, page: wb.page, port, client: userClient(world.brokerHome, port), status });
   } catch (e) {
     if (wb) await screenshot(wb.page, `${name}-failure`).catch(() => undefined);

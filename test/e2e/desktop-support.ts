@@ -6,6 +6,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { Page } from 'playwright-core';
+import { waitUntil } from './waits.ts';
 import { runCommand } from './workbench.ts';
 
 /** /proc/<pid>/cmdline as one string with spaces, or '' when the process is gone. */
@@ -59,6 +60,15 @@ export function findFiles(dir: string, name: string): string[] {
  */
 export function extensionLog(userDataDir: string): string {
   return findFiles(join(userDataDir, 'logs'), 'Claude Peers.log').sort().map((f) => readFileSync(f, 'utf8')).join('');
+}
+
+/**
+ * Waits until the extension finished activating ("Ready in … ms"). Open terminals after it: VS Code
+ * relaunches a terminal opened before the extension set its environment
+ * (terminal.integrated.environmentChangesRelaunch), perhaps while a command is typed into it.
+ */
+export async function extensionReady(userDataDir: string, timeoutMs = 60_000): Promise<void> {
+  await waitUntil(() => /\] Ready in \d+ ms\./.test(extensionLog(userDataDir)), timeoutMs, 'the extension to finish activating');
 }
 
 /** The texts of the notifications on screen (toasts and, when open, the notification centre). */
